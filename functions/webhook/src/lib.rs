@@ -1,0 +1,29 @@
+//! The webhook function: Sinch callbacks in, verified and classified events out on `ingest.fifo`.
+//!
+//! [`handler`] holds all the logic and knows nothing about Lambda; [`lambda_shell`] and
+//! [`local_server`] are the two thin ways in (API Gateway in AWS, plain HTTP for `make dev`).
+
+pub mod classify;
+pub mod handler;
+pub mod ingest;
+pub mod lambda_shell;
+pub mod local_server;
+pub mod quarantine;
+pub mod route;
+pub mod settings;
+
+use switchboard_shared::config::ConfigStore;
+
+pub use handler::{Webhook, WebhookRequest, WebhookResponse};
+
+/// The webhook wired to real AWS clients (moto locally).
+pub type AwsWebhook = Webhook<ConfigStore, ingest::SqsIngestQueue, quarantine::S3Quarantine>;
+
+/// Builds the AWS clients once per process; reused by every invocation of a warm container.
+pub async fn build(settings: settings::Settings) -> AwsWebhook {
+    let sdk = switchboard_shared::aws::load_sdk_config().await;
+    let config = ConfigStore::new(switchboard_shared::aws::dynamodb_client(&sdk), settings.config_table.clone());
+    let ingest = ingest::SqsIngestQueue::new(switchboard_shared::aws::sqs_client(&sdk), settings.ingest_queue_url.clone());
+    let quarantine = quarantine::S3Quarantine::new(switchboard_shared::aws::s3_client(&sdk), settings.media_bucket.clone());
+    Webhook::new(config, ingest, quarantine, settings)
+}

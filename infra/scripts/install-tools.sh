@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs, idempotently and into project-local folders, every tool that `make test`, `make dev`
+# and `make bench` need beyond the Rust toolchain. Safe to run again: it only does what is missing.
+#   .tools/moto      moto[server] (local AWS)
+#   .tools/sam       aws-sam-cli + cfn-lint (template checks; separate venv: SAM pins its own boto3)
+#   .tools/lambda    cargo-lambda + ziglang (cross builds for arm64 Lambda)
+# Usage: install-tools.sh [moto] [sam] [lambda] [arm64]   (no argument: moto and sam)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD/.tools
+python=${PYTHON:-python3}
+
+# Pinned versions: bump deliberately, together with the notes in README "Tooling".
+MOTO_VERSION=5.2.5
+SAM_VERSION=1.170.0
+CFN_LINT_VERSION=1.58.0
+CARGO_LAMBDA_VERSION=1.9.2
+
+venv() { # name, stamp, pip args...
+  local name=$1 stamp=$2; shift 2
+  local dir=$root/$name
+  if [ -f "$dir/.installed" ] && [ "$(cat "$dir/.installed")" = "$stamp" ]; then return 0; fi
+  echo "install-tools: installing $stamp into .tools/$name" >&2
+  rm -rf "$dir"
+  "$python" -m venv "$dir"
+  "$dir/bin/pip" install --quiet --disable-pip-version-check "$@"
+  echo "$stamp" > "$dir/.installed"
+}
+
+want=${*:-moto sam}
+for tool in $want; do
+  case $tool in
+    moto) venv moto "moto[server]==$MOTO_VERSION" "moto[server]==$MOTO_VERSION" ;;
+    sam) venv sam "aws-sam-cli==$SAM_VERSION cfn-lint==$CFN_LINT_VERSION" \
+           "aws-sam-cli==$SAM_VERSION" "cfn-lint==$CFN_LINT_VERSION" ;;
+    lambda) venv lambda "cargo-lambda==$CARGO_LAMBDA_VERSION" "cargo-lambda==$CARGO_LAMBDA_VERSION" ;;
+    arm64)
+      if ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
+        rustup target add aarch64-unknown-linux-gnu
+      fi ;;
+    *) echo "install-tools: unknown tool '$tool'" >&2; exit 2 ;;
+  esac
+done

@@ -1,0 +1,12 @@
+//! Tenant configuration: the model and its validation, the DynamoDB store, and the warm-container
+//! cache in front of it.
+
+mod cache;
+mod model;
+mod store;
+
+pub use cache::{ConfigCache, DEFAULT_CACHE_TTL};
+pub use model::{
+    ALL_SERVICES, ConfigError, MessagingService, QueueConfig, Region, Retention, SeedFile, ServiceName, TenantConfig, TenantId,
+};
+pub use store::{ConfigStore, StoreError, TenantConfigSource};

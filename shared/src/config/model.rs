@@ -1,0 +1,383 @@
+//! The configuration model. The same types read the seed file (`infra/seed/*.json`), are stored
+//! in DynamoDB and are used by the functions, so validation happens in one place.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::address::{QueueAddress, is_valid_app_id};
+
+/// Path segment that means "find the service by the callback's app id".
+pub const ALL_SERVICES: &str = "all";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("tenant id '{0}' must be 1 to 63 characters: lower-case letters, digits, '-' or '_', starting with a letter or digit")]
+    BadTenantId(String),
+    #[error("service name '{0}' must be 1 to 63 characters: lower-case letters, digits, '-' or '_', starting with a letter or digit, and not 'all'")]
+    BadServiceName(String),
+    #[error("tenant '{tenant}': {problem}")]
+    Invalid { tenant: String, problem: String },
+}
+
+macro_rules! path_name {
+    ($(#[$doc:meta])* $name:ident, $err:ident, $reserved:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(text: &str) -> Result<Self, ConfigError> {
+                let ok = (1..=63).contains(&text.len())
+                    && text.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                    && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+                    && !$reserved.contains(&text);
+                if ok { Ok($name(text.to_owned())) } else { Err(ConfigError::$err(text.to_owned())) }
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl TryFrom<String> for $name {
+            type Error = ConfigError;
+            fn try_from(text: String) -> Result<Self, Self::Error> {
+                $name::parse(&text)
+            }
+        }
+        impl From<$name> for String {
+            fn from(name: $name) -> String {
+                name.0
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+path_name!(
+    /// A tenant's id: the first segment of its webhook path. Restricted so it is safe in paths,
+    /// S3 keys, SQS group ids and DynamoDB keys without escaping.
+    TenantId, BadTenantId, [""; 0]
+);
+path_name!(
+    /// A messaging service's name within its tenant: the last segment of its webhook path.
+    ServiceName, BadServiceName, [ALL_SERVICES]
+);
+
+/// Sinch data-center region of a messaging service's apps (an app cannot move region).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Region {
+    Eu,
+    Us,
+    Br,
+}
+
+impl Region {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Region::Eu => "eu",
+            Region::Us => "us",
+            Region::Br => "br",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Region> {
+        match text {
+            "eu" => Some(Region::Eu),
+            "us" => Some(Region::Us),
+            "br" => Some(Region::Br),
+            _ => None,
+        }
+    }
+
+    /// The Conversation API base URL of this region.
+    pub fn api_base_url(self) -> String {
+        format!("https://{}.conversation.api.sinch.com", self.as_str())
+    }
+}
+
+/// How long attachments are kept, per tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    /// "Retention time for public attachments": outbound media and its public (presigned) URL.
+    #[serde(default = "Retention::default_public_attachment_days")]
+    pub public_attachment_days: u32,
+    /// Inbound (customer) media kept in S3 for agents.
+    #[serde(default = "Retention::default_inbound_media_days")]
+    pub inbound_media_days: u32,
+}
+
+impl Retention {
+    fn default_public_attachment_days() -> u32 {
+        7
+    }
+    fn default_inbound_media_days() -> u32 {
+        30
+    }
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            public_attachment_days: Retention::default_public_attachment_days(),
+            inbound_media_days: Retention::default_inbound_media_days(),
+        }
+    }
+}
+
+/// A Sinch project's apps in one region, with the credentials to call them and the one webhook
+/// secret they all sign callbacks with.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessagingService {
+    pub name: ServiceName,
+    pub region: Region,
+    pub project_id: String,
+    pub app_ids: Vec<String>,
+    /// OAuth2 client id: the project access key's id.
+    pub access_key_id: String,
+    pub access_key_secret: SecretString,
+    pub webhook_secret: SecretString,
+    /// The secret being rotated out; accepted on callbacks until removed.
+    #[serde(default)]
+    pub previous_webhook_secret: Option<SecretString>,
+    /// Overrides the region's API base URL (sandboxes, the local Sinch simulator).
+    #[serde(default)]
+    pub api_base_url: Option<String>,
+}
+
+impl MessagingService {
+    pub fn serves_app(&self, app_id: &str) -> bool {
+        self.app_ids.iter().any(|id| id == app_id)
+    }
+
+    /// The secrets a callback may be signed with: current first, then previous.
+    pub fn webhook_secrets(&self) -> Vec<&SecretString> {
+        std::iter::once(&self.webhook_secret).chain(self.previous_webhook_secret.as_ref()).collect()
+    }
+
+    pub fn api_base_url(&self) -> String {
+        self.api_base_url.clone().unwrap_or_else(|| self.region.api_base_url())
+    }
+}
+
+/// A contact-center queue: one Sinch app on one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueConfig {
+    pub address: QueueAddress,
+    pub service: ServiceName,
+    /// Where this queue's events go; the shared events queue when absent.
+    #[serde(default)]
+    pub target_queue_url: Option<String>,
+    /// `SMS_SENDER` for outbound SMS (required for US numbers).
+    #[serde(default)]
+    pub sms_sender: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantConfig {
+    pub id: TenantId,
+    #[serde(default)]
+    pub retention: Retention,
+    pub services: Vec<MessagingService>,
+    #[serde(default)]
+    pub queues: Vec<QueueConfig>,
+}
+
+impl TenantConfig {
+    pub fn service(&self, name: &ServiceName) -> Option<&MessagingService> {
+        self.services.iter().find(|service| &service.name == name)
+    }
+
+    pub fn service_for_app(&self, app_id: &str) -> Option<&MessagingService> {
+        self.services.iter().find(|service| service.serves_app(app_id))
+    }
+
+    pub fn queue(&self, address: &QueueAddress) -> Option<&QueueConfig> {
+        self.queues.iter().find(|queue| &queue.address == address)
+    }
+
+    /// Checks what serde cannot: cross references, uniqueness, non-empty secrets, URLs.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |problem: String| ConfigError::Invalid { tenant: self.id.to_string(), problem };
+        if self.services.is_empty() {
+            return Err(invalid("has no messaging service".into()));
+        }
+        let mut names = BTreeSet::new();
+        let mut apps = BTreeSet::new();
+        for service in &self.services {
+            let at = |problem: &str| invalid(format!("service '{}': {problem}", service.name));
+            if !names.insert(&service.name) {
+                return Err(at("is defined twice"));
+            }
+            if service.project_id.trim().is_empty() {
+                return Err(at("project_id is empty"));
+            }
+            if service.app_ids.is_empty() {
+                return Err(at("has no app_ids"));
+            }
+            for app_id in &service.app_ids {
+                if !is_valid_app_id(app_id) {
+                    return Err(at(&format!("app id '{app_id}' must be 1 to 64 ASCII letters or digits")));
+                }
+                if !apps.insert(app_id) {
+                    return Err(at(&format!("app id '{app_id}' belongs to more than one service")));
+                }
+            }
+            if service.access_key_id.trim().is_empty() || service.access_key_secret.expose_secret().is_empty() {
+                return Err(at("access_key_id and access_key_secret are required"));
+            }
+            if service.webhook_secret.expose_secret().is_empty() {
+                return Err(at("webhook_secret is empty; unsigned callbacks are never accepted"));
+            }
+            if service.previous_webhook_secret.as_ref().is_some_and(|s| s.expose_secret().is_empty()) {
+                return Err(at("previous_webhook_secret is empty; remove it instead"));
+            }
+            if let Some(url) = &service.api_base_url {
+                if !is_acceptable_base_url(url) {
+                    return Err(at("api_base_url must be https:// (http:// only on loopback, for the local simulator)"));
+                }
+            }
+        }
+        let mut addresses = BTreeSet::new();
+        for queue in &self.queues {
+            let at = |problem: String| invalid(format!("queue '{}': {problem}", queue.address));
+            if !addresses.insert(&queue.address) {
+                return Err(at("is defined twice".into()));
+            }
+            let service = self
+                .service(&queue.service)
+                .ok_or_else(|| at(format!("names unknown service '{}'", queue.service)))?;
+            if !service.serves_app(&queue.address.app_id) {
+                return Err(at(format!("app id is not one of service '{}'", queue.service)));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_acceptable_base_url(url: &str) -> bool {
+    if url.starts_with("https://") {
+        return true;
+    }
+    url.strip_prefix("http://")
+        .map(|rest| rest.split(['/', ':']).next().unwrap_or(""))
+        .is_some_and(|host| host == "127.0.0.1" || host == "localhost" || host == "[::1]")
+}
+
+/// The seed file: the format `make dev` and the admin CLI read (see README "Configuration").
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedFile {
+    pub tenants: Vec<TenantConfig>,
+}
+
+impl SeedFile {
+    pub fn parse(json: &str) -> Result<SeedFile, ConfigError> {
+        let seed: SeedFile = serde_json::from_str(json).map_err(|err| ConfigError::Invalid {
+            tenant: "(seed file)".into(),
+            problem: err.to_string(),
+        })?;
+        let mut ids = BTreeSet::new();
+        for tenant in &seed.tenants {
+            if !ids.insert(&tenant.id) {
+                return Err(ConfigError::Invalid { tenant: tenant.id.to_string(), problem: "is defined twice".into() });
+            }
+            tenant.validate()?;
+        }
+        Ok(seed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tenant(json: serde_json::Value) -> Result<TenantConfig, String> {
+        let tenant: TenantConfig = serde_json::from_value(json).map_err(|e| e.to_string())?;
+        tenant.validate().map_err(|e| e.to_string())?;
+        Ok(tenant)
+    }
+
+    fn valid() -> serde_json::Value {
+        serde_json::json!({
+            "id": "acme",
+            "services": [{
+                "name": "main", "region": "eu", "project_id": "p-1",
+                "app_ids": ["01EB37HMH1M6SV18ABNS3G135H"],
+                "access_key_id": "key", "access_key_secret": "key-secret",
+                "webhook_secret": "whsec", "previous_webhook_secret": "old"
+            }],
+            "queues": [{ "address": "01EB37HMH1M6SV18ABNS3G135H@whatsapp.sinchconversation.com", "service": "main" }]
+        })
+    }
+
+    #[test]
+    fn a_valid_tenant_resolves_services_apps_and_queues() {
+        let config = tenant(valid()).unwrap();
+        assert_eq!(config.retention, Retention::default());
+        let service = config.service_for_app("01EB37HMH1M6SV18ABNS3G135H").unwrap();
+        assert_eq!(service.name.as_str(), "main");
+        assert_eq!(service.webhook_secrets().len(), 2);
+        assert_eq!(service.api_base_url(), "https://eu.conversation.api.sinch.com");
+        assert!(config.service_for_app("01OTHER").is_none());
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let config = tenant(valid()).unwrap();
+        let printed = format!("{config:?}");
+        for secret in ["key-secret", "whsec", "\"old\""] {
+            assert!(!printed.contains(secret), "{secret} leaked: {printed}");
+        }
+    }
+
+    #[test]
+    fn each_mistake_gets_a_clear_error() {
+        let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+            ("tenant id", Box::new(|v| v["id"] = "Acme!".into())),
+            ("not 'all'", Box::new(|v| v["services"][0]["name"] = "all".into())),
+            ("unknown variant", Box::new(|v| v["services"][0]["region"] = "ap".into())),
+            ("project_id is empty", Box::new(|v| v["services"][0]["project_id"] = "".into())),
+            ("has no app_ids", Box::new(|v| v["services"][0]["app_ids"] = serde_json::json!([]))),
+            ("webhook_secret is empty", Box::new(|v| v["services"][0]["webhook_secret"] = "".into())),
+            ("api_base_url", Box::new(|v| v["services"][0]["api_base_url"] = "http://sinch.example".into())),
+            ("unknown service", Box::new(|v| v["queues"][0]["service"] = "other".into())),
+            ("not one of service", Box::new(|v| v["queues"][0]["address"] = "01XYZ@sms.sinchconversation.com".into())),
+            ("unknown field", Box::new(|v| v["services"][0]["webhook_secert"] = "typo".into())),
+        ];
+        for (expected, mutate) in cases {
+            let mut json = valid();
+            mutate(&mut json);
+            let err = tenant(json).unwrap_err();
+            assert!(err.contains(expected), "expected '{expected}' in: {err}");
+        }
+    }
+
+    #[test]
+    fn loopback_http_is_allowed_for_the_simulator_only() {
+        assert!(is_acceptable_base_url("http://127.0.0.1:8080"));
+        assert!(is_acceptable_base_url("http://localhost/x"));
+        assert!(is_acceptable_base_url("https://sandbox.example"));
+        assert!(!is_acceptable_base_url("http://127.0.0.1.evil.example"));
+        assert!(!is_acceptable_base_url("ftp://127.0.0.1"));
+    }
+
+    #[test]
+    fn seed_files_refuse_duplicate_tenants() {
+        let seed = serde_json::json!({ "tenants": [valid(), valid()] }).to_string();
+        assert!(SeedFile::parse(&seed).unwrap_err().to_string().contains("twice"));
+        let seed = serde_json::json!({ "tenants": [valid()] }).to_string();
+        assert_eq!(SeedFile::parse(&seed).unwrap().tenants.len(), 1);
+    }
+}

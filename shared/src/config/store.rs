@@ -1,0 +1,227 @@
+//! Tenant configuration in DynamoDB.
+//!
+//! All of a tenant's items share one partition (`pk = TENANT#{id}`), so loading a tenant, with
+//! every service, app id and queue, is a single Query:
+//!
+//! | sk                  | attributes                                                             |
+//! |---------------------|------------------------------------------------------------------------|
+//! | `TENANT`            | `public_attachment_days`, `inbound_media_days`                         |
+//! | `SERVICE#{name}`    | `region`, `project_id`, `app_ids`, `access_key_id`, `access_key_secret`, `webhook_secret`, `previous_webhook_secret`?, `api_base_url`? |
+//! | `QUEUE#{address}`   | `service`, `target_queue_url`?, `sms_sender`?                           |
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::types::AttributeValue;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::model::{MessagingService, QueueConfig, Region, Retention, ServiceName, TenantConfig, TenantId};
+
+type Item = HashMap<String, AttributeValue>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// DynamoDB did not answer or refused: worth retrying.
+    #[error("config store unavailable: {0}")]
+    Unavailable(String),
+    /// The stored items do not form a valid configuration: an operator must fix them.
+    #[error("config of tenant '{tenant}' is invalid in the store: {problem}")]
+    Corrupt { tenant: String, problem: String },
+}
+
+impl StoreError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+/// Where tenant configuration comes from (DynamoDB in production; a seam for the cache).
+pub trait TenantConfigSource: Send + Sync {
+    fn load_tenant(&self, id: &TenantId) -> impl Future<Output = Result<Option<TenantConfig>, StoreError>> + Send;
+}
+
+#[derive(Debug, Clone)]
+pub struct ConfigStore {
+    client: Client,
+    table: String,
+}
+
+fn tenant_pk(id: &TenantId) -> String {
+    format!("TENANT#{id}")
+}
+
+impl ConfigStore {
+    pub fn new(client: Client, table: impl Into<String>) -> ConfigStore {
+        ConfigStore { client, table: table.into() }
+    }
+
+    /// Writes a tenant's whole configuration, removing items it no longer has.
+    pub async fn put_tenant(&self, tenant: &TenantConfig) -> Result<(), StoreError> {
+        tenant.validate().map_err(|err| StoreError::Corrupt { tenant: tenant.id.to_string(), problem: err.to_string() })?;
+        let pk = tenant_pk(&tenant.id);
+        let mut items = vec![tenant_item(tenant)];
+        items.extend(tenant.services.iter().map(service_item));
+        items.extend(tenant.queues.iter().map(queue_item));
+        let existing = self.query_partition(&pk).await?;
+        for mut item in items.clone() {
+            item.insert("pk".into(), AttributeValue::S(pk.clone()));
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .send()
+                .await
+                .map_err(|err| StoreError::Unavailable(DisplayErrorContext(err).to_string()))?;
+        }
+        let kept: Vec<&str> = items.iter().filter_map(|item| string(item, "sk")).collect();
+        for stale in existing.iter().filter_map(|item| string(item, "sk")).filter(|sk| !kept.contains(sk)) {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(pk.clone()))
+                .key("sk", AttributeValue::S(stale.to_owned()))
+                .send()
+                .await
+                .map_err(|err| StoreError::Unavailable(DisplayErrorContext(err).to_string()))?;
+        }
+        Ok(())
+    }
+
+    async fn query_partition(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|err| StoreError::Unavailable(DisplayErrorContext(err).to_string()))?;
+            items.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+}
+
+impl TenantConfigSource for ConfigStore {
+    async fn load_tenant(&self, id: &TenantId) -> Result<Option<TenantConfig>, StoreError> {
+        let items = self.query_partition(&tenant_pk(id)).await?;
+        tenant_from_items(id, &items)
+    }
+}
+
+fn tenant_item(tenant: &TenantConfig) -> Item {
+    Item::from([
+        ("sk".into(), AttributeValue::S("TENANT".into())),
+        ("public_attachment_days".into(), AttributeValue::N(tenant.retention.public_attachment_days.to_string())),
+        ("inbound_media_days".into(), AttributeValue::N(tenant.retention.inbound_media_days.to_string())),
+    ])
+}
+
+fn service_item(service: &MessagingService) -> Item {
+    let mut item = Item::from([
+        ("sk".into(), AttributeValue::S(format!("SERVICE#{}", service.name))),
+        ("region".into(), AttributeValue::S(service.region.as_str().into())),
+        ("project_id".into(), AttributeValue::S(service.project_id.clone())),
+        ("app_ids".into(), AttributeValue::L(service.app_ids.iter().cloned().map(AttributeValue::S).collect())),
+        ("access_key_id".into(), AttributeValue::S(service.access_key_id.clone())),
+        ("access_key_secret".into(), AttributeValue::S(service.access_key_secret.expose_secret().to_owned())),
+        ("webhook_secret".into(), AttributeValue::S(service.webhook_secret.expose_secret().to_owned())),
+    ]);
+    if let Some(previous) = &service.previous_webhook_secret {
+        item.insert("previous_webhook_secret".into(), AttributeValue::S(previous.expose_secret().to_owned()));
+    }
+    if let Some(url) = &service.api_base_url {
+        item.insert("api_base_url".into(), AttributeValue::S(url.clone()));
+    }
+    item
+}
+
+fn queue_item(queue: &QueueConfig) -> Item {
+    let mut item = Item::from([
+        ("sk".into(), AttributeValue::S(format!("QUEUE#{}", queue.address))),
+        ("service".into(), AttributeValue::S(queue.service.to_string())),
+    ]);
+    if let Some(url) = &queue.target_queue_url {
+        item.insert("target_queue_url".into(), AttributeValue::S(url.clone()));
+    }
+    if let Some(sender) = &queue.sms_sender {
+        item.insert("sms_sender".into(), AttributeValue::S(sender.clone()));
+    }
+    item
+}
+
+fn string<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name).and_then(|value| value.as_s().ok()).map(String::as_str)
+}
+
+fn tenant_from_items(id: &TenantId, items: &[Item]) -> Result<Option<TenantConfig>, StoreError> {
+    let corrupt = |problem: String| StoreError::Corrupt { tenant: id.to_string(), problem };
+    let Some(head) = items.iter().find(|item| string(item, "sk") == Some("TENANT")) else {
+        return Ok(None);
+    };
+    let required = |item: &Item, name: &str| -> Result<String, StoreError> {
+        string(item, name)
+            .map(str::to_owned)
+            .ok_or_else(|| corrupt(format!("item {} lacks '{name}'", string(item, "sk").unwrap_or("?"))))
+    };
+    let days = |name: &str, default: u32| -> Result<u32, StoreError> {
+        match head.get(name) {
+            None => Ok(default),
+            Some(value) => value
+                .as_n()
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| corrupt(format!("'{name}' is not a whole number of days"))),
+        }
+    };
+    let defaults = Retention::default();
+    let retention = Retention {
+        public_attachment_days: days("public_attachment_days", defaults.public_attachment_days)?,
+        inbound_media_days: days("inbound_media_days", defaults.inbound_media_days)?,
+    };
+    let mut services = Vec::new();
+    let mut queues = Vec::new();
+    for item in items {
+        let sk = string(item, "sk").unwrap_or_default();
+        if let Some(name) = sk.strip_prefix("SERVICE#") {
+            let region = required(item, "region")?;
+            let app_ids = item
+                .get("app_ids")
+                .and_then(|value| value.as_l().ok())
+                .map(|list| list.iter().filter_map(|v| v.as_s().ok().cloned()).collect())
+                .unwrap_or_default();
+            services.push(MessagingService {
+                name: ServiceName::parse(name).map_err(|err| corrupt(err.to_string()))?,
+                region: Region::parse(&region).ok_or_else(|| corrupt(format!("service '{name}': unknown region '{region}'")))?,
+                project_id: required(item, "project_id")?,
+                app_ids,
+                access_key_id: required(item, "access_key_id")?,
+                access_key_secret: SecretString::from(required(item, "access_key_secret")?),
+                webhook_secret: SecretString::from(required(item, "webhook_secret")?),
+                previous_webhook_secret: string(item, "previous_webhook_secret").map(|s| SecretString::from(s.to_owned())),
+                api_base_url: string(item, "api_base_url").map(str::to_owned),
+            });
+        } else if let Some(address) = sk.strip_prefix("QUEUE#") {
+            queues.push(QueueConfig {
+                address: address.parse().map_err(|err: crate::address::AddressError| corrupt(err.to_string()))?,
+                service: ServiceName::parse(&required(item, "service")?).map_err(|err| corrupt(err.to_string()))?,
+                target_queue_url: string(item, "target_queue_url").map(str::to_owned),
+                sms_sender: string(item, "sms_sender").map(str::to_owned),
+            });
+        }
+    }
+    let tenant = TenantConfig { id: id.clone(), retention, services, queues };
+    tenant.validate().map_err(|err| corrupt(err.to_string()))?;
+    Ok(Some(tenant))
+}

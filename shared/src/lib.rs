@@ -1,0 +1,10 @@
+//! Switchboard's common crate: everything the Lambda functions share and nothing that knows
+//! about Lambda itself.
+
+pub mod address;
+pub mod aws;
+pub mod channel;
+pub mod config;
+pub mod contract;
+pub mod sinch;
+pub mod telemetry;

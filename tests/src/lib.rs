@@ -1,0 +1,214 @@
+//! End-to-end test support: a private stack on moto, built from template.yaml, and the real
+//! `webhook` binary on a random port. The tests themselves are in `tests/`.
+
+
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use switchboard_infra::local_stack::LocalStack;
+use switchboard_shared::config::{ConfigStore, SeedFile};
+use switchboard_shared::sinch::signature;
+
+pub const SECRET: &str = "e2e-current-secret";
+pub const PREVIOUS_SECRET: &str = "e2e-previous-secret";
+pub const OTHER_TENANT_SECRET: &str = "e2e-other-tenant-secret";
+pub const APP: &str = "01EB37HMH1M6SV18ABNS3G135H";
+pub const OTHER_APP: &str = "01OTHERAPP0000000000000000";
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The `webhook` binary cargo built next to this test binary (`make test` builds the workspace first).
+fn webhook_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target profile dir");
+    let binary = dir.join("webhook");
+    assert!(binary.exists(), "{} is missing: run `cargo build -p switchboard-webhook` (make test does)", binary.display());
+    binary
+}
+
+pub async fn sdk() -> SdkConfig {
+    assert!(
+        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+        "AWS_ENDPOINT_URL is not set: these tests need moto; run them through `make test` \
+         or `infra/scripts/with-moto.sh -- cargo test`"
+    );
+    aws_config::defaults(BehaviorVersion::latest()).load().await
+}
+
+fn unique_prefix(test: &str) -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    format!("e2e-{}-{}-{}", test, std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
+}
+
+/// Two tenants: `acme` (secrets SECRET and PREVIOUS_SECRET, apps APP and OTHER_APP on two
+/// services) and `globex` (OTHER_TENANT_SECRET).
+pub fn seed_json() -> String {
+    serde_json::json!({ "tenants": [
+        { "id": "acme",
+          "services": [
+            { "name": "main", "region": "eu", "project_id": "p-acme", "app_ids": [APP],
+              "access_key_id": "k", "access_key_secret": "ks",
+              "webhook_secret": SECRET, "previous_webhook_secret": PREVIOUS_SECRET },
+            { "name": "us", "region": "us", "project_id": "p-acme-us", "app_ids": [OTHER_APP],
+              "access_key_id": "k2", "access_key_secret": "ks2", "webhook_secret": "e2e-us-secret" }
+          ],
+          "queues": [ { "address": format!("{APP}@whatsapp.sinchconversation.com"), "service": "main" } ] },
+        { "id": "globex",
+          "services": [ { "name": "main", "region": "eu", "project_id": "p-globex", "app_ids": ["01GLOBEXAPP000000000000000"],
+              "access_key_id": "k3", "access_key_secret": "ks3", "webhook_secret": OTHER_TENANT_SECRET } ] }
+    ]})
+    .to_string()
+}
+
+pub struct Running {
+    pub stack: LocalStack,
+    pub env: Vec<(String, String)>,
+    pub base_url: String,
+    pub sqs: aws_sdk_sqs::Client,
+    pub s3: aws_sdk_s3::Client,
+    child: Child,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Running {
+    pub fn env(&self, name: &str) -> String {
+        self.env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_else(|| panic!("{name} not in env"))
+    }
+
+    /// Starts a private stack, seeds it and runs the webhook binary against it.
+    pub async fn start(test: &str) -> Running {
+        Running::start_with(test, &[]).await
+    }
+
+    pub async fn start_with(test: &str, extra_env: &[(&str, &str)]) -> Running {
+        let sdk = sdk().await;
+        let stack = LocalStack::create(&sdk, &unique_prefix(test), &workspace_root().join("template.yaml"))
+            .await
+            .expect("local stack");
+        let env: Vec<(String, String)> =
+            stack.function_environment("WebhookFunction").expect("webhook env").into_iter().collect();
+        let table = env.iter().find(|(k, _)| k == "SWITCHBOARD_CONFIG_TABLE").expect("config table").1.clone();
+        let store = ConfigStore::new(switchboard_shared::aws::dynamodb_client(&sdk), table);
+        for tenant in SeedFile::parse(&seed_json()).expect("seed").tenants {
+            store.put_tenant(&tenant).await.expect("seed tenant");
+        }
+
+        let mut command = Command::new(webhook_binary());
+        command.envs(env.iter().cloned()).env("SWITCHBOARD_HTTP_PORT", "0").env("RUST_LOG", "warn");
+        for (name, value) in extra_env {
+            command.env(name, value);
+        }
+        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("start webhook");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut first_line = String::new();
+        BufReader::new(stdout).read_line(&mut first_line).expect("webhook announces its address");
+        let base_url = first_line.trim().strip_prefix("listening on ").expect("listening line").to_owned();
+        Running {
+            stack,
+            env,
+            base_url,
+            sqs: switchboard_shared::aws::sqs_client(&sdk),
+            s3: switchboard_shared::aws::s3_client(&sdk),
+            child,
+        }
+    }
+
+    /// POSTs a body signed with `secret` (timestamp offset in seconds from now).
+    pub fn post_signed(&self, path: &str, body: &[u8], secret: &str, skew_seconds: i64) -> (u16, String) {
+        let nonce = format!("01NONCE{}", uuid_like());
+        let timestamp = (chrono::Utc::now().timestamp() + skew_seconds).to_string();
+        let signature = signature::sign(secret.as_bytes(), body, &nonce, &timestamp);
+        self.post(
+            path,
+            body,
+            &[
+                ("x-sinch-webhook-signature", signature.as_str()),
+                ("x-sinch-webhook-signature-nonce", nonce.as_str()),
+                ("x-sinch-webhook-signature-timestamp", timestamp.as_str()),
+                ("x-sinch-webhook-signature-algorithm", "HmacSHA256"),
+            ],
+        )
+    }
+
+    pub fn post(&self, path: &str, body: &[u8], headers: &[(&str, &str)]) -> (u16, String) {
+        http_post(&format!("{}{}", self.base_url, path), body, headers)
+    }
+
+    /// Everything on the ingest queue now (drained).
+    pub async fn drain_ingest(&self) -> Vec<(serde_json::Value, String)> {
+        drain(&self.sqs, &self.env("SWITCHBOARD_INGEST_QUEUE_URL")).await
+    }
+}
+
+pub async fn drain(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<(serde_json::Value, String)> {
+    let mut messages = Vec::new();
+    loop {
+        let received = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId)
+            .send()
+            .await
+            .expect("receive");
+        let batch = received.messages.unwrap_or_default();
+        if batch.is_empty() {
+            return messages;
+        }
+        for message in batch {
+            let body: serde_json::Value = serde_json::from_str(message.body().unwrap_or("")).expect("JSON event");
+            let group = message
+                .attributes()
+                .and_then(|a| a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId))
+                .cloned()
+                .unwrap_or_default();
+            sqs.delete_message()
+                .queue_url(queue_url)
+                .receipt_handle(message.receipt_handle().unwrap_or_default())
+                .send()
+                .await
+                .expect("delete");
+            messages.push((body, group));
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    format!("{:019}", COUNTER.fetch_add(1, Ordering::SeqCst) as u128 + chrono::Utc::now().timestamp_micros() as u128)
+}
+
+/// A minimal blocking HTTP/1.1 client: keeps the test dependencies to what the workspace has.
+pub fn http_post(url: &str, body: &[u8], headers: &[(&str, &str)]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("http url");
+    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let mut stream = std::net::TcpStream::connect(host).expect("connect");
+    let mut request = format!("POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\nContent-Type: application/json\r\n", body.len());
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).expect("write head");
+    // A server may answer (413) and close before reading a large body; that is not an error here.
+    let _ = stream.write_all(body);
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let text = String::from_utf8_lossy(&response).to_string();
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status line");
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
