@@ -51,7 +51,9 @@ pub enum LocalStackError {
         resource: String,
         missing: &'static str,
     },
-    #[error("{logical_id} ({name}) already exists but differs from the template: {problem}; delete it or use another prefix")]
+    #[error(
+        "{logical_id} ({name}) already exists but differs from the template: {problem}; delete it or use another prefix"
+    )]
     Conflict {
         logical_id: String,
         name: String,
@@ -67,14 +69,19 @@ pub enum LocalStackError {
         available: Vec<String>,
     },
     #[error("the template has no parameter {name}; parameters: {available:?}")]
-    UnknownParameter { name: String, available: Vec<String> },
+    UnknownParameter {
+        name: String,
+        available: Vec<String>,
+    },
     #[error("parameter {name} does not allow {value:?}; allowed: {allowed:?}")]
     DisallowedParameterValue {
         name: String,
         value: String,
         allowed: Vec<String>,
     },
-    #[error("{function}: environment variable {variable} = {expression} cannot be resolved locally: {reason}")]
+    #[error(
+        "{function}: environment variable {variable} = {expression} cannot be resolved locally: {reason}"
+    )]
     Unresolvable {
         function: String,
         variable: String,
@@ -83,7 +90,11 @@ pub enum LocalStackError {
     },
 }
 
-fn aws_error(operation: &'static str, resource: &str, error: impl std::error::Error) -> LocalStackError {
+fn aws_error(
+    operation: &'static str,
+    resource: &str,
+    error: impl std::error::Error,
+) -> LocalStackError {
     LocalStackError::Aws {
         operation,
         resource: resource.to_owned(),
@@ -98,7 +109,11 @@ fn aws_error(operation: &'static str, resource: &str, error: impl std::error::Er
 #[serde(tag = "type")]
 pub enum PhysicalResource {
     #[serde(rename = "AWS::SQS::Queue")]
-    Queue { name: String, url: String, arn: String },
+    Queue {
+        name: String,
+        url: String,
+        arn: String,
+    },
     #[serde(rename = "AWS::DynamoDB::Table")]
     Table { name: String, arn: String },
     #[serde(rename = "AWS::S3::Bucket")]
@@ -162,8 +177,13 @@ pub fn bucket_name(prefix: &str, logical_id: &str) -> String {
 fn check_prefix(prefix: &str) -> Result<(), LocalStackError> {
     let reason = if prefix.is_empty() {
         Some("it is empty")
-    } else if !prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        Some("use only letters, digits and '-' (the prefix is part of queue, table and bucket names)")
+    } else if !prefix
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        Some(
+            "use only letters, digits and '-' (the prefix is part of queue, table and bucket names)",
+        )
     } else if !prefix.as_bytes()[0].is_ascii_alphanumeric() {
         Some("it must start with a letter or digit")
     } else if prefix.to_ascii_lowercase().starts_with("xn--") {
@@ -281,28 +301,32 @@ impl LocalStack {
     /// Like `sam deploy --parameter-overrides`: the value `!Ref Name` resolves to instead of
     /// the parameter's Default.
     pub fn set_parameter(&mut self, name: &str, value: &str) -> Result<(), LocalStackError> {
-        let parameter = self
-            .template
-            .parameters
-            .get(name)
-            .ok_or_else(|| LocalStackError::UnknownParameter {
+        let parameter = self.template.parameters.get(name).ok_or_else(|| {
+            LocalStackError::UnknownParameter {
                 name: name.to_owned(),
                 available: self.template.parameters.keys().cloned().collect(),
-            })?;
-        if !parameter.allowed_values.is_empty() && !parameter.allowed_values.iter().any(|v| v == value) {
+            }
+        })?;
+        if !parameter.allowed_values.is_empty()
+            && !parameter.allowed_values.iter().any(|v| v == value)
+        {
             return Err(LocalStackError::DisallowedParameterValue {
                 name: name.to_owned(),
                 value: value.to_owned(),
                 allowed: parameter.allowed_values.clone(),
             });
         }
-        self.parameter_overrides.insert(name.to_owned(), value.to_owned());
+        self.parameter_overrides
+            .insert(name.to_owned(), value.to_owned());
         Ok(())
     }
 
     /// The function's environment variables with every reference resolved to the local
     /// resources, as the deployed function would see them.
-    pub fn function_environment(&self, logical_function_id: &str) -> Result<BTreeMap<String, String>, LocalStackError> {
+    pub fn function_environment(
+        &self,
+        logical_function_id: &str,
+    ) -> Result<BTreeMap<String, String>, LocalStackError> {
         let function = self
             .template
             .functions
@@ -358,7 +382,9 @@ impl LocalStack {
             "AWS::StackName" => return Ok(self.prefix.clone()),
             "AWS::Partition" => return Ok("aws".to_owned()),
             "AWS::URLSuffix" => return Ok("amazonaws.com".to_owned()),
-            _ if name.starts_with("AWS::") => return Err(format!("pseudo parameter {name} has no local value")),
+            _ if name.starts_with("AWS::") => {
+                return Err(format!("pseudo parameter {name} has no local value"));
+            }
             _ => {}
         }
         if let Some(value) = self.parameter_overrides.get(name) {
@@ -386,8 +412,12 @@ impl LocalStack {
             return Ok(resource);
         }
         match self.template.resource_types.get(logical_id) {
-            Some(kind) => Err(format!("{logical_id} is a {kind}, which has no local counterpart")),
-            None => Err(format!("the template has no parameter or resource named {logical_id}")),
+            Some(kind) => Err(format!(
+                "{logical_id} is a {kind}, which has no local counterpart"
+            )),
+            None => Err(format!(
+                "the template has no parameter or resource named {logical_id}"
+            )),
         }
     }
 }
@@ -409,13 +439,18 @@ fn redrive_order(template: &Template) -> Result<Vec<String>, LocalStackError> {
             !ready
         });
         if pending.len() == before {
-            return Err(LocalStackError::RedriveCycle(pending.into_iter().cloned().collect()));
+            return Err(LocalStackError::RedriveCycle(
+                pending.into_iter().cloned().collect(),
+            ));
         }
     }
     Ok(ordered)
 }
 
-fn queue_attributes(spec: &QueueSpec, dead_letter_arn: Option<&str>) -> Vec<(QueueAttributeName, String)> {
+fn queue_attributes(
+    spec: &QueueSpec,
+    dead_letter_arn: Option<&str>,
+) -> Vec<(QueueAttributeName, String)> {
     let mut attributes = Vec::new();
     let mut set = |name: QueueAttributeName, value: Option<String>| {
         if let Some(value) = value {
@@ -426,8 +461,14 @@ fn queue_attributes(spec: &QueueSpec, dead_letter_arn: Option<&str>) -> Vec<(Que
         QueueAttributeName::ContentBasedDeduplication,
         spec.content_based_deduplication.map(|b| b.to_string()),
     );
-    set(QueueAttributeName::DeduplicationScope, spec.deduplication_scope.clone());
-    set(QueueAttributeName::FifoThroughputLimit, spec.fifo_throughput_limit.clone());
+    set(
+        QueueAttributeName::DeduplicationScope,
+        spec.deduplication_scope.clone(),
+    );
+    set(
+        QueueAttributeName::FifoThroughputLimit,
+        spec.fifo_throughput_limit.clone(),
+    );
     set(
         QueueAttributeName::VisibilityTimeout,
         spec.visibility_timeout_secs.map(|v| v.to_string()),
@@ -436,7 +477,10 @@ fn queue_attributes(spec: &QueueSpec, dead_letter_arn: Option<&str>) -> Vec<(Que
         QueueAttributeName::MessageRetentionPeriod,
         spec.message_retention_secs.map(|v| v.to_string()),
     );
-    set(QueueAttributeName::DelaySeconds, spec.delay_secs.map(|v| v.to_string()));
+    set(
+        QueueAttributeName::DelaySeconds,
+        spec.delay_secs.map(|v| v.to_string()),
+    );
     set(
         QueueAttributeName::ReceiveMessageWaitTimeSeconds,
         spec.receive_wait_secs.map(|v| v.to_string()),
@@ -560,17 +604,24 @@ async fn create_table(
         BillingMode::Provisioned {
             read_units,
             write_units,
-        } => create.billing_mode(ddb::BillingMode::Provisioned).provisioned_throughput(
-            ddb::ProvisionedThroughput::builder()
-                .read_capacity_units(read_units)
-                .write_capacity_units(write_units)
-                .build()
-                .map_err(|e| build_error(&name, e))?,
-        ),
+        } => create
+            .billing_mode(ddb::BillingMode::Provisioned)
+            .provisioned_throughput(
+                ddb::ProvisionedThroughput::builder()
+                    .read_capacity_units(read_units)
+                    .write_capacity_units(write_units)
+                    .build()
+                    .map_err(|e| build_error(&name, e))?,
+            ),
     };
     let arn = match create.send().await {
         Ok(output) => output.table_description.and_then(|d| d.table_arn),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => None,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) =>
+        {
+            None
+        }
         Err(e) => return Err(aws_error("CreateTable", &name, e)),
     };
     // Also for a new table: it must be ACTIVE before UpdateTimeToLive.
@@ -612,7 +663,9 @@ async fn wait_active(
             return Ok(description);
         }
         if tokio::time::Instant::now() >= deadline {
-            return Err(LocalStackError::TableNotActive { name: name.to_owned() });
+            return Err(LocalStackError::TableNotActive {
+                name: name.to_owned(),
+            });
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -628,7 +681,12 @@ fn check_keys(
     let actual: Vec<(String, String)> = description
         .key_schema()
         .iter()
-        .map(|k| (k.attribute_name().to_owned(), k.key_type().as_str().to_owned()))
+        .map(|k| {
+            (
+                k.attribute_name().to_owned(),
+                k.key_type().as_str().to_owned(),
+            )
+        })
         .collect();
     let expected: Vec<(String, String)> = spec
         .key_schema
@@ -671,7 +729,9 @@ async fn enable_ttl(
         return Err(LocalStackError::Conflict {
             logical_id: logical_id.to_owned(),
             name: name.to_owned(),
-            problem: format!("TTL is on attribute {current_attribute:?}, the template says {attribute:?}"),
+            problem: format!(
+                "TTL is on attribute {current_attribute:?}, the template says {attribute:?}"
+            ),
         });
     }
     dynamodb
@@ -710,7 +770,9 @@ async fn create_bucket(
     }
     match create.send().await {
         Ok(_) => {}
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you()) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_bucket_already_owned_by_you()) => {}
         Err(e) => return Err(aws_error("CreateBucket", &name, e)),
     }
 
@@ -733,7 +795,9 @@ async fn create_bucket(
         // The algorithm as declared, without the template's KMS key (no KMS locally): moto
         // then behaves as with the AWS-managed key.
         let by_default = s3::ServerSideEncryptionByDefault::builder()
-            .sse_algorithm(s3::ServerSideEncryption::from(encryption.sse_algorithm.as_str()))
+            .sse_algorithm(s3::ServerSideEncryption::from(
+                encryption.sse_algorithm.as_str(),
+            ))
             .build()
             .map_err(|e| build_error(&name, e))?;
         let rule = s3::ServerSideEncryptionRule::builder()
@@ -802,7 +866,10 @@ mod tests {
 
     #[test]
     fn names_follow_prefix_and_logical_id() {
-        assert_eq!(queue_name("dev", "IngestQueue", true), "dev-IngestQueue.fifo");
+        assert_eq!(
+            queue_name("dev", "IngestQueue", true),
+            "dev-IngestQueue.fifo"
+        );
         assert_eq!(queue_name("dev", "Plain", false), "dev-Plain");
         assert_eq!(table_name("dev", "ConfigTable"), "dev-ConfigTable");
         assert_eq!(bucket_name("Dev", "MediaBucket"), "dev-mediabucket");

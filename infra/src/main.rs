@@ -149,7 +149,10 @@ mod tests {
     #[test]
     fn env_lines_are_sorted_and_refuse_values_that_need_quoting() {
         let mut environment = BTreeMap::new();
-        environment.insert("B".to_owned(), "http://127.0.0.1:5000/123456789012/x-Q.fifo".to_owned());
+        environment.insert(
+            "B".to_owned(),
+            "http://127.0.0.1:5000/123456789012/x-Q.fifo".to_owned(),
+        );
         environment.insert("A".to_owned(), "info".to_owned());
         assert_eq!(
             env_lines(&environment).unwrap(),
@@ -163,8 +166,14 @@ mod tests {
 
     #[test]
     fn parameters_are_name_equals_value() {
-        assert_eq!(parse_parameter("LogLevel=debug"), Ok(("LogLevel".into(), "debug".into())));
-        assert_eq!(parse_parameter("Empty="), Ok(("Empty".into(), String::new())));
+        assert_eq!(
+            parse_parameter("LogLevel=debug"),
+            Ok(("LogLevel".into(), "debug".into()))
+        );
+        assert_eq!(
+            parse_parameter("Empty="),
+            Ok(("Empty".into(), String::new()))
+        );
         assert!(parse_parameter("=x").is_err());
         assert!(parse_parameter("novalue").is_err());
     }

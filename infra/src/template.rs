@@ -107,7 +107,10 @@ impl Expr {
             }
             Value::Mapping(map) if map.len() == 1 => {
                 let Some((Value::String(key), argument)) = map.iter().next() else {
-                    return Err(invalid(location, "expected a value or an intrinsic function"));
+                    return Err(invalid(
+                        location,
+                        "expected a value or an intrinsic function",
+                    ));
                 };
                 match key.as_str() {
                     "Ref" => Self::parse_function("Ref", argument, location),
@@ -115,30 +118,45 @@ impl Expr {
                         Some(function) => Self::parse_function(function, argument, location),
                         None => Err(invalid(
                             location,
-                            format!("expected a value or an intrinsic function, found a mapping with key {other:?}"),
+                            format!(
+                                "expected a value or an intrinsic function, found a mapping with key {other:?}"
+                            ),
                         )),
                     },
                 }
             }
             Value::Null => Err(invalid(location, "value is empty")),
-            Value::Sequence(_) | Value::Mapping(_) => {
-                Err(invalid(location, "expected a scalar value or an intrinsic function"))
-            }
+            Value::Sequence(_) | Value::Mapping(_) => Err(invalid(
+                location,
+                "expected a scalar value or an intrinsic function",
+            )),
         }
     }
 
-    fn parse_function(function: &str, argument: &Value, location: &str) -> Result<Expr, TemplateError> {
+    fn parse_function(
+        function: &str,
+        argument: &Value,
+        location: &str,
+    ) -> Result<Expr, TemplateError> {
         match function {
             "Ref" => match argument {
                 Value::String(name) => Ok(Expr::Ref(name.clone())),
-                _ => Err(invalid(location, "Ref takes a logical id or parameter name")),
+                _ => Err(invalid(
+                    location,
+                    "Ref takes a logical id or parameter name",
+                )),
             },
             "GetAtt" => {
                 let (resource, attribute) = match argument {
                     Value::String(dotted) => dotted
                         .split_once('.')
                         .map(|(r, a)| (r.to_owned(), a.to_owned()))
-                        .ok_or_else(|| invalid(location, format!("GetAtt {dotted:?} is not LogicalId.Attribute")))?,
+                        .ok_or_else(|| {
+                            invalid(
+                                location,
+                                format!("GetAtt {dotted:?} is not LogicalId.Attribute"),
+                            )
+                        })?,
                     Value::Sequence(items) => match items.as_slice() {
                         [Value::String(r), Value::String(a)] => (r.clone(), a.clone()),
                         _ => return Err(invalid(location, "GetAtt takes [LogicalId, Attribute]")),
@@ -182,10 +200,12 @@ fn parse_sub(text: &str, location: &str) -> Result<Vec<SubPart>, TemplateError> 
             }
             // Pseudo parameters contain `::` but no dot; `X.Attr` is a GetAtt.
             match variable.split_once('.') {
-                Some((resource, attribute)) if !variable.contains("::") => parts.push(SubPart::GetAtt {
-                    resource: resource.to_owned(),
-                    attribute: attribute.to_owned(),
-                }),
+                Some((resource, attribute)) if !variable.contains("::") => {
+                    parts.push(SubPart::GetAtt {
+                        resource: resource.to_owned(),
+                        attribute: attribute.to_owned(),
+                    })
+                }
                 _ => parts.push(SubPart::Ref(variable.to_owned())),
             }
         }
@@ -348,10 +368,11 @@ impl Template {
             path: path.to_owned(),
             source,
         })?;
-        let document: Value = serde_yaml::from_str(&text).map_err(|source| TemplateError::Yaml {
-            path: path.to_owned(),
-            source,
-        })?;
+        let document: Value =
+            serde_yaml::from_str(&text).map_err(|source| TemplateError::Yaml {
+                path: path.to_owned(),
+                source,
+            })?;
         Template::from_value(&document)
     }
 
@@ -431,7 +452,10 @@ impl Template {
                     default: Some(default),
                     ..
                 }) => Ok(default.clone()),
-                Some(_) => Err(invalid(location, format!("parameter {name} has no Default"))),
+                Some(_) => Err(invalid(
+                    location,
+                    format!("parameter {name} has no Default"),
+                )),
                 None => Err(invalid(
                     location,
                     format!("Ref {name}: only parameters can be used here"),
@@ -448,7 +472,10 @@ impl Template {
         match self.static_value(value, location)?.as_str() {
             "true" | "True" => Ok(true),
             "false" | "False" => Ok(false),
-            other => Err(invalid(location, format!("expected true or false, found {other:?}"))),
+            other => Err(invalid(
+                location,
+                format!("expected true or false, found {other:?}"),
+            )),
         }
     }
 
@@ -474,9 +501,15 @@ impl Template {
                 "ContentBasedDeduplication" => {
                     queue.content_based_deduplication = Some(self.static_bool(value, &location)?)
                 }
-                "DeduplicationScope" => queue.deduplication_scope = Some(self.static_value(value, &location)?),
-                "FifoThroughputLimit" => queue.fifo_throughput_limit = Some(self.static_value(value, &location)?),
-                "VisibilityTimeout" => queue.visibility_timeout_secs = Some(self.static_u32(value, &location)?),
+                "DeduplicationScope" => {
+                    queue.deduplication_scope = Some(self.static_value(value, &location)?)
+                }
+                "FifoThroughputLimit" => {
+                    queue.fifo_throughput_limit = Some(self.static_value(value, &location)?)
+                }
+                "VisibilityTimeout" => {
+                    queue.visibility_timeout_secs = Some(self.static_u32(value, &location)?)
+                }
                 "MessageRetentionPeriod" => {
                     queue.message_retention_secs = Some(self.static_u32(value, &location)?)
                 }
@@ -484,8 +517,12 @@ impl Template {
                 "ReceiveMessageWaitTimeSeconds" => {
                     queue.receive_wait_secs = Some(self.static_u32(value, &location)?)
                 }
-                "MaximumMessageSize" => queue.maximum_message_size = Some(self.static_u32(value, &location)?),
-                "SqsManagedSseEnabled" => queue.sqs_managed_sse = Some(self.static_bool(value, &location)?),
+                "MaximumMessageSize" => {
+                    queue.maximum_message_size = Some(self.static_u32(value, &location)?)
+                }
+                "SqsManagedSseEnabled" => {
+                    queue.sqs_managed_sse = Some(self.static_bool(value, &location)?)
+                }
                 "RedrivePolicy" => queue.redrive = Some(self.parse_redrive(value, &location)?),
                 // KMS has no local counterpart; tags change nothing; the local stack names
                 // every resource itself ({prefix}-{LogicalId}).
@@ -493,7 +530,9 @@ impl Template {
                 other => {
                     return Err(invalid(
                         location,
-                        format!("{QUEUE_TYPE} property {other} is not supported by the local stack (infra/src/template.rs)"),
+                        format!(
+                            "{QUEUE_TYPE} property {other} is not supported by the local stack (infra/src/template.rs)"
+                        ),
                     ));
                 }
             }
@@ -511,7 +550,10 @@ impl Template {
         let target = map
             .get("deadLetterTargetArn")
             .ok_or_else(|| invalid(location, "deadLetterTargetArn is missing"))?;
-        let dead_letter_target = match Expr::parse(target, &format!("{location}.deadLetterTargetArn"))? {
+        let dead_letter_target = match Expr::parse(
+            target,
+            &format!("{location}.deadLetterTargetArn"),
+        )? {
             Expr::GetAtt {
                 resource,
                 attribute,
@@ -519,7 +561,9 @@ impl Template {
             other => {
                 return Err(invalid(
                     format!("{location}.deadLetterTargetArn"),
-                    format!("expected !GetAtt SomeQueue.Arn of a queue in this template, found {other}"),
+                    format!(
+                        "expected !GetAtt SomeQueue.Arn of a queue in this template, found {other}"
+                    ),
                 ));
             }
         };
@@ -546,11 +590,20 @@ impl Template {
                 "KeySchema" => {
                     for (i, element) in sequence(value, &location)?.iter().enumerate() {
                         let at = format!("{location}[{i}]");
-                        let attribute_name = self.static_value(field(element, "AttributeName", &at)?, &at)?;
-                        let key_type = match self.static_value(field(element, "KeyType", &at)?, &at)?.as_str() {
+                        let attribute_name =
+                            self.static_value(field(element, "AttributeName", &at)?, &at)?;
+                        let key_type = match self
+                            .static_value(field(element, "KeyType", &at)?, &at)?
+                            .as_str()
+                        {
                             "HASH" => KeyType::Hash,
                             "RANGE" => KeyType::Range,
-                            other => return Err(invalid(at, format!("KeyType {other:?} is not HASH or RANGE"))),
+                            other => {
+                                return Err(invalid(
+                                    at,
+                                    format!("KeyType {other:?} is not HASH or RANGE"),
+                                ));
+                            }
                         };
                         key_schema.push(KeyElement {
                             attribute_name,
@@ -562,25 +615,40 @@ impl Template {
                     for (i, element) in sequence(value, &location)?.iter().enumerate() {
                         let at = format!("{location}[{i}]");
                         let name = self.static_value(field(element, "AttributeName", &at)?, &at)?;
-                        let kind = match self.static_value(field(element, "AttributeType", &at)?, &at)?.as_str() {
+                        let kind = match self
+                            .static_value(field(element, "AttributeType", &at)?, &at)?
+                            .as_str()
+                        {
                             "S" => AttributeType::S,
                             "N" => AttributeType::N,
                             "B" => AttributeType::B,
-                            other => return Err(invalid(at, format!("AttributeType {other:?} is not S, N or B"))),
+                            other => {
+                                return Err(invalid(
+                                    at,
+                                    format!("AttributeType {other:?} is not S, N or B"),
+                                ));
+                            }
                         };
                         attribute_definitions.insert(name, kind);
                     }
                 }
                 "BillingMode" => billing = Some(self.static_value(value, &location)?),
                 "ProvisionedThroughput" => {
-                    let read = self.static_i64(field(value, "ReadCapacityUnits", &location)?, &location)?;
-                    let write = self.static_i64(field(value, "WriteCapacityUnits", &location)?, &location)?;
+                    let read =
+                        self.static_i64(field(value, "ReadCapacityUnits", &location)?, &location)?;
+                    let write =
+                        self.static_i64(field(value, "WriteCapacityUnits", &location)?, &location)?;
                     provisioned = Some((read, write));
                 }
                 "TimeToLiveSpecification" => {
-                    let enabled = self.static_bool(field(value, "Enabled", &location)?, &location)?;
+                    let enabled =
+                        self.static_bool(field(value, "Enabled", &location)?, &location)?;
                     if enabled {
-                        ttl_attribute = Some(self.static_value(field(value, "AttributeName", &location)?, &location)?);
+                        ttl_attribute =
+                            Some(self.static_value(
+                                field(value, "AttributeName", &location)?,
+                                &location,
+                            )?);
                     }
                 }
                 // Encryption keys, backups, deletion protection, tags and table classes change
@@ -595,7 +663,9 @@ impl Template {
                 other => {
                     return Err(invalid(
                         location,
-                        format!("{TABLE_TYPE} property {other} is not supported by the local stack (infra/src/template.rs)"),
+                        format!(
+                            "{TABLE_TYPE} property {other} is not supported by the local stack (infra/src/template.rs)"
+                        ),
                     ));
                 }
             }
@@ -603,30 +673,46 @@ impl Template {
         if key_schema.is_empty() {
             return Err(invalid(id, "KeySchema is missing or empty"));
         }
-        if !key_schema.first().is_some_and(|k| k.key_type == KeyType::Hash) {
-            return Err(invalid(id, "the first KeySchema element must be the HASH key"));
+        if !key_schema
+            .first()
+            .is_some_and(|k| k.key_type == KeyType::Hash)
+        {
+            return Err(invalid(
+                id,
+                "the first KeySchema element must be the HASH key",
+            ));
         }
         for key in &key_schema {
             if !attribute_definitions.contains_key(&key.attribute_name) {
                 return Err(invalid(
                     id,
-                    format!("key attribute {} has no AttributeDefinitions entry", key.attribute_name),
+                    format!(
+                        "key attribute {} has no AttributeDefinitions entry",
+                        key.attribute_name
+                    ),
                 ));
             }
         }
         let billing_mode = match (billing.as_deref(), provisioned) {
             (Some("PAY_PER_REQUEST"), None) => BillingMode::PayPerRequest,
             (Some("PAY_PER_REQUEST"), Some(_)) => {
-                return Err(invalid(id, "PAY_PER_REQUEST tables take no ProvisionedThroughput"));
+                return Err(invalid(
+                    id,
+                    "PAY_PER_REQUEST tables take no ProvisionedThroughput",
+                ));
             }
-            (Some("PROVISIONED") | None, Some((read_units, write_units))) => BillingMode::Provisioned {
-                read_units,
-                write_units,
-            },
+            (Some("PROVISIONED") | None, Some((read_units, write_units))) => {
+                BillingMode::Provisioned {
+                    read_units,
+                    write_units,
+                }
+            }
             (Some("PROVISIONED") | None, None) => {
                 return Err(invalid(id, "provisioned tables need ProvisionedThroughput"));
             }
-            (Some(other), _) => return Err(invalid(id, format!("BillingMode {other:?} is not known"))),
+            (Some(other), _) => {
+                return Err(invalid(id, format!("BillingMode {other:?} is not known")));
+            }
         };
         Ok(TableSpec {
             key_schema,
@@ -655,12 +741,19 @@ impl Template {
                     });
                 }
                 "BucketEncryption" => {
-                    let rules = sequence(field(value, "ServerSideEncryptionConfiguration", &location)?, &location)?;
+                    let rules = sequence(
+                        field(value, "ServerSideEncryptionConfiguration", &location)?,
+                        &location,
+                    )?;
                     let [rule] = rules.as_slice() else {
-                        return Err(invalid(location, "expected exactly one ServerSideEncryptionConfiguration rule"));
+                        return Err(invalid(
+                            location,
+                            "expected exactly one ServerSideEncryptionConfiguration rule",
+                        ));
                     };
                     let by_default = field(rule, "ServerSideEncryptionByDefault", &location)?;
-                    let sse_algorithm = self.static_value(field(by_default, "SSEAlgorithm", &location)?, &location)?;
+                    let sse_algorithm = self
+                        .static_value(field(by_default, "SSEAlgorithm", &location)?, &location)?;
                     let bucket_key_enabled = match rule.get("BucketKeyEnabled") {
                         Some(v) => Some(self.static_bool(v, &location)?),
                         None => None,
@@ -673,13 +766,18 @@ impl Template {
                 "OwnershipControls" => {
                     let rules = sequence(field(value, "Rules", &location)?, &location)?;
                     let [rule] = rules.as_slice() else {
-                        return Err(invalid(location, "expected exactly one OwnershipControls rule"));
+                        return Err(invalid(
+                            location,
+                            "expected exactly one OwnershipControls rule",
+                        ));
                     };
-                    bucket.object_ownership =
-                        Some(self.static_value(field(rule, "ObjectOwnership", &location)?, &location)?);
+                    bucket.object_ownership = Some(
+                        self.static_value(field(rule, "ObjectOwnership", &location)?, &location)?,
+                    );
                 }
                 "VersioningConfiguration" => {
-                    bucket.versioning = Some(self.static_value(field(value, "Status", &location)?, &location)?);
+                    bucket.versioning =
+                        Some(self.static_value(field(value, "Status", &location)?, &location)?);
                 }
                 // moto accepts lifecycle rules but never expires anything (see local-aws.md),
                 // and tags change nothing locally.
@@ -687,7 +785,9 @@ impl Template {
                 other => {
                     return Err(invalid(
                         location,
-                        format!("{BUCKET_TYPE} property {other} is not supported by the local stack (infra/src/template.rs)"),
+                        format!(
+                            "{BUCKET_TYPE} property {other} is not supported by the local stack (infra/src/template.rs)"
+                        ),
                     ));
                 }
             }
@@ -700,12 +800,18 @@ impl Template {
     fn check_references(&self) -> Result<(), TemplateError> {
         for (id, queue) in &self.queues {
             if let Some(redrive) = &queue.redrive {
-                let target = self.queues.get(&redrive.dead_letter_target).ok_or_else(|| {
-                    invalid(
-                        format!("{id}.Properties.RedrivePolicy"),
-                        format!("dead-letter target {} is not a queue of this template", redrive.dead_letter_target),
-                    )
-                })?;
+                let target = self
+                    .queues
+                    .get(&redrive.dead_letter_target)
+                    .ok_or_else(|| {
+                        invalid(
+                            format!("{id}.Properties.RedrivePolicy"),
+                            format!(
+                                "dead-letter target {} is not a queue of this template",
+                                redrive.dead_letter_target
+                            ),
+                        )
+                    })?;
                 if target.fifo != queue.fifo {
                     return Err(invalid(
                         format!("{id}.Properties.RedrivePolicy"),
@@ -719,8 +825,12 @@ impl Template {
 }
 
 fn property_name<'a>(id: &str, key: &'a Value) -> Result<&'a str, TemplateError> {
-    key.as_str()
-        .ok_or_else(|| invalid(format!("{id}.Properties"), "a property name is not a string"))
+    key.as_str().ok_or_else(|| {
+        invalid(
+            format!("{id}.Properties"),
+            "a property name is not a string",
+        )
+    })
 }
 
 fn field<'a>(value: &'a Value, name: &str, location: &str) -> Result<&'a Value, TemplateError> {
@@ -757,7 +867,12 @@ fn parse_parameters(value: Option<&Value>) -> Result<BTreeMap<String, Parameter>
             None => None,
             Some(value) => match Expr::parse(value, &location)? {
                 Expr::Literal(s) => Some(s),
-                other => return Err(invalid(&location, format!("Default must be a literal, found {other}"))),
+                other => {
+                    return Err(invalid(
+                        &location,
+                        format!("Default must be a literal, found {other}"),
+                    ));
+                }
             },
         };
         let mut allowed_values = Vec::new();
@@ -766,7 +881,10 @@ fn parse_parameters(value: Option<&Value>) -> Result<BTreeMap<String, Parameter>
                 match Expr::parse(value, &location)? {
                     Expr::Literal(s) => allowed_values.push(s),
                     other => {
-                        return Err(invalid(&location, format!("AllowedValues must be literals, found {other}")));
+                        return Err(invalid(
+                            &location,
+                            format!("AllowedValues must be literals, found {other}"),
+                        ));
                     }
                 }
             }
@@ -790,24 +908,33 @@ fn parse_function(
     globals: Option<&Mapping>,
 ) -> Result<FunctionSpec, TemplateError> {
     // SAM's Globals: a function's own value wins; environment variables are merged.
-    let property = |name: &str| properties.get(name).or_else(|| globals.and_then(|g| g.get(name)));
+    let property = |name: &str| {
+        properties
+            .get(name)
+            .or_else(|| globals.and_then(|g| g.get(name)))
+    };
     let location = |name: &str| format!("{id}.Properties.{name}");
     let string = |name: &str| -> Result<Option<String>, TemplateError> {
         match property(name) {
             None => Ok(None),
             Some(value) => match Expr::parse(value, &location(name))? {
                 Expr::Literal(s) => Ok(Some(s)),
-                other => Err(invalid(location(name), format!("expected a literal, found {other}"))),
+                other => Err(invalid(
+                    location(name),
+                    format!("expected a literal, found {other}"),
+                )),
             },
         }
     };
     let number = |name: &str| -> Result<Option<u32>, TemplateError> {
         match string(name)? {
             None => Ok(None),
-            Some(text) => text
-                .parse()
-                .map(Some)
-                .map_err(|_| invalid(location(name), format!("expected a whole number, found {text:?}"))),
+            Some(text) => text.parse().map(Some).map_err(|_| {
+                invalid(
+                    location(name),
+                    format!("expected a whole number, found {text:?}"),
+                )
+            }),
         }
     };
 
@@ -817,7 +944,10 @@ fn parse_function(
             match Expr::parse(item, &location("Architectures"))? {
                 Expr::Literal(s) => architectures.push(s),
                 other => {
-                    return Err(invalid(location("Architectures"), format!("expected a literal, found {other}")));
+                    return Err(invalid(
+                        location("Architectures"),
+                        format!("expected a literal, found {other}"),
+                    ));
                 }
             }
         }
@@ -827,15 +957,20 @@ fn parse_function(
     let global_variables = globals
         .and_then(|g| g.get("Environment"))
         .and_then(|e| e.get("Variables"));
-    let own_variables = properties.get("Environment").and_then(|e| e.get("Variables"));
+    let own_variables = properties
+        .get("Environment")
+        .and_then(|e| e.get("Variables"));
     for variables in [global_variables, own_variables].into_iter().flatten() {
         let map = variables
             .as_mapping()
             .ok_or_else(|| invalid(location("Environment.Variables"), "expected a mapping"))?;
         for (name, value) in map {
-            let name = name
-                .as_str()
-                .ok_or_else(|| invalid(location("Environment.Variables"), "a variable name is not a string"))?;
+            let name = name.as_str().ok_or_else(|| {
+                invalid(
+                    location("Environment.Variables"),
+                    "a variable name is not a string",
+                )
+            })?;
             let expr = Expr::parse(value, &location(&format!("Environment.Variables.{name}")))?;
             environment.insert(name.to_owned(), expr);
         }
@@ -856,7 +991,12 @@ fn parse_function(
                 .and_then(Value::as_str)
                 .ok_or_else(|| invalid(&at, "Type is missing"))?
                 .to_owned();
-            let text = |key: &str| event.get("Properties").and_then(|p| p.get(key)).and_then(Value::as_str);
+            let text = |key: &str| {
+                event
+                    .get("Properties")
+                    .and_then(|p| p.get(key))
+                    .and_then(Value::as_str)
+            };
             events.push(FunctionEvent {
                 name: name.to_owned(),
                 kind,
@@ -917,10 +1057,7 @@ mod tests {
         assert_eq!(expr("300"), Expr::Literal("300".into()));
         assert_eq!(expr("true"), Expr::Literal("true".into()));
         assert_eq!(expr("'x'"), Expr::Literal("x".into()));
-        assert_eq!(
-            expr("!If [C, a, b]"),
-            Expr::Unsupported("Fn::If".into())
-        );
+        assert_eq!(expr("!If [C, a, b]"), Expr::Unsupported("Fn::If".into()));
         assert_eq!(
             expr("{'Fn::ImportValue': x}"),
             Expr::Unsupported("Fn::ImportValue".into())
@@ -1009,7 +1146,10 @@ Resources:
         assert_eq!(t.resource_types["Key"], "AWS::KMS::Key");
         let function = &t.functions["Fn"];
         assert_eq!(function.runtime.as_deref(), Some("provided.al2023"));
-        assert_eq!(function.environment["FROM_GLOBALS"], Expr::Literal("g".into()));
+        assert_eq!(
+            function.environment["FROM_GLOBALS"],
+            Expr::Literal("g".into())
+        );
         assert_eq!(function.environment["OVERRIDDEN"], Expr::Ref("Work".into()));
         assert_eq!(function.events[0].path.as_deref(), Some("/x"));
         assert_eq!(t.parameters["Level"].allowed_values, vec!["info", "debug"]);

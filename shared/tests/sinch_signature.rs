@@ -67,7 +67,12 @@ fn known_answer_vectors_verify() {
     for (name, expected) in [("A", VECTOR_A_SIGNATURE), ("B", VECTOR_B_SIGNATURE)] {
         let body = vector_body(name);
         assert_eq!(
-            sign(VECTOR_SECRET.as_bytes(), &body, VECTOR_NONCE, VECTOR_TIMESTAMP),
+            sign(
+                VECTOR_SECRET.as_bytes(),
+                &body,
+                VECTOR_NONCE,
+                VECTOR_TIMESTAMP
+            ),
             expected,
             "vector {name}"
         );
@@ -116,7 +121,10 @@ fn known_answer_vectors_refuse_any_single_change() {
         assert_eq!(check(&nonce, &body, &key), Err(SignatureError::Mismatch));
 
         let timestamp = headers(expected, VECTOR_NONCE, "1634579354");
-        assert_eq!(check(&timestamp, &body, &key), Err(SignatureError::Mismatch));
+        assert_eq!(
+            check(&timestamp, &body, &key),
+            Err(SignatureError::Mismatch)
+        );
 
         assert_eq!(
             check(&good, &body, &secret("foo_secret1235")),
@@ -146,7 +154,13 @@ fn a_secret_is_used_as_utf8_bytes_never_base64_decoded() {
     let body = b"{}";
     let signature = sign(b"Zm9vX3NlY3JldDEyMzQ=", body, "n", "1");
     assert_eq!(
-        verify(&headers(&signature, "n", "1"), body, &[&looks_like_base64], at(1), DEFAULT_WINDOW),
+        verify(
+            &headers(&signature, "n", "1"),
+            body,
+            &[&looks_like_base64],
+            at(1),
+            DEFAULT_WINDOW
+        ),
         Ok(MatchedSecret { index: 0 })
     );
 }
@@ -157,16 +171,34 @@ fn the_previous_secret_is_accepted_during_rotation() {
     let previous = secret(VECTOR_SECRET);
     let body = vector_body("A");
     let good = headers(VECTOR_A_SIGNATURE, VECTOR_NONCE, VECTOR_TIMESTAMP);
-    let matched = verify(&good, &body, &[&current, &previous], vector_now(), DEFAULT_WINDOW);
+    let matched = verify(
+        &good,
+        &body,
+        &[&current, &previous],
+        vector_now(),
+        DEFAULT_WINDOW,
+    );
     assert_eq!(matched, Ok(MatchedSecret { index: 1 }));
     assert!(!matched.unwrap().is_current());
 
-    let matched = verify(&good, &body, &[&previous, &current], vector_now(), DEFAULT_WINDOW);
+    let matched = verify(
+        &good,
+        &body,
+        &[&previous, &current],
+        vector_now(),
+        DEFAULT_WINDOW,
+    );
     assert_eq!(matched, Ok(MatchedSecret { index: 0 }));
 
     let other = secret("another tenant's secret");
     assert_refused(
-        verify(&good, &body, &[&current, &other], vector_now(), DEFAULT_WINDOW),
+        verify(
+            &good,
+            &body,
+            &[&current, &other],
+            vector_now(),
+            DEFAULT_WINDOW,
+        ),
         &["new-secret-after-rotation", "another tenant's secret"],
         VECTOR_A_SIGNATURE,
     );
@@ -196,7 +228,13 @@ fn no_usable_secret_is_refused() {
     // ...but an empty current secret does not stop the previous one from working.
     let previous = secret(VECTOR_SECRET);
     assert_eq!(
-        verify(&good, &body, &[&empty, &previous], vector_now(), DEFAULT_WINDOW),
+        verify(
+            &good,
+            &body,
+            &[&empty, &previous],
+            vector_now(),
+            DEFAULT_WINDOW
+        ),
         Ok(MatchedSecret { index: 1 })
     );
 }
@@ -212,7 +250,10 @@ fn the_timestamp_window_applies_both_ways() {
 
     assert_eq!(DEFAULT_WINDOW, Duration::from_secs(300));
     for offset in [0, 1, -1, 299, -299, 300, -300] {
-        assert!(check(at(timestamp + offset), DEFAULT_WINDOW).is_ok(), "{offset}");
+        assert!(
+            check(at(timestamp + offset), DEFAULT_WINDOW).is_ok(),
+            "{offset}"
+        );
     }
     // now is 301 s after the signature: too old.
     assert_eq!(
@@ -233,7 +274,14 @@ fn the_timestamp_window_applies_both_ways() {
 #[test]
 fn a_malformed_timestamp_is_refused() {
     let key = secret("k");
-    for bad in ["", "abc", "1634579353.5", "-1634579353", "+1634579353", "2021-10-18T17:49:13Z"] {
+    for bad in [
+        "",
+        "abc",
+        "1634579353.5",
+        "-1634579353",
+        "+1634579353",
+        "2021-10-18T17:49:13Z",
+    ] {
         let signed = SignatureHeaders::signed(b"k", b"{}", "n", bad);
         let result = verify(&signed, b"{}", &[&key], vector_now(), DEFAULT_WINDOW);
         assert_eq!(result, Err(SignatureError::MalformedTimestamp), "{bad:?}");
@@ -251,7 +299,13 @@ fn the_algorithm_header_must_be_absent_or_hmac_sha256() {
     };
     assert!(with(Some("HmacSHA256")).is_ok());
     assert!(with(None).is_ok());
-    for bad in ["HmacSHA512", "hmacsha256", "HMAC-SHA256", "HmacSHA1", "none"] {
+    for bad in [
+        "HmacSHA512",
+        "hmacsha256",
+        "HMAC-SHA256",
+        "HmacSHA1",
+        "none",
+    ] {
         assert_eq!(
             with(Some(bad)),
             Err(SignatureError::UnsupportedAlgorithm(bad.to_owned())),
@@ -286,11 +340,26 @@ fn from_lookup_asks_for_lower_case_names() {
             .map(|(_, value)| *value)
     })
     .unwrap();
-    assert!(asked.iter().all(|name| *name == name.to_ascii_lowercase()), "{asked:?}");
-    assert_eq!(headers, self::headers(VECTOR_A_SIGNATURE, VECTOR_NONCE, VECTOR_TIMESTAMP));
+    assert!(
+        asked.iter().all(|name| *name == name.to_ascii_lowercase()),
+        "{asked:?}"
+    );
+    assert_eq!(
+        headers,
+        self::headers(VECTOR_A_SIGNATURE, VECTOR_NONCE, VECTOR_TIMESTAMP)
+    );
 
     let key = secret(VECTOR_SECRET);
-    assert!(verify(&headers, &vector_body("A"), &[&key], vector_now(), DEFAULT_WINDOW).is_ok());
+    assert!(
+        verify(
+            &headers,
+            &vector_body("A"),
+            &[&key],
+            vector_now(),
+            DEFAULT_WINDOW
+        )
+        .is_ok()
+    );
 
     // A lower-case map (like http::HeaderMap) works with a plain lookup, and owned values too.
     let lower: HashMap<String, String> = received
@@ -368,7 +437,11 @@ fn garbage_signatures_are_refused_without_panicking() {
             vector_now(),
             DEFAULT_WINDOW,
         );
-        assert_eq!(result, Err(SignatureError::MalformedSignature), "{garbage:?}");
+        assert_eq!(
+            result,
+            Err(SignatureError::MalformedSignature),
+            "{garbage:?}"
+        );
     }
     // Well-formed, right length, wrong value.
     let zeros = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";

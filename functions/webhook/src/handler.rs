@@ -1,8 +1,6 @@
 //! The webhook's work for one request, independent of Lambda: route, size, tenant, service,
 //! signature, parse, classify, queue. Every answer here is a row of DESIGN.md §5.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 use http::{HeaderMap, Method, StatusCode};
 use switchboard_shared::config::{ConfigCache, MessagingService, StoreError, TenantConfig, TenantConfigSource};
@@ -93,25 +91,26 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
         // by the body's app id; nothing parsed is trusted or used until the signature verifies.
         let parsed = parse_callback(request.body);
         let app_id = parsed.as_ref().ok().map(|callback| callback.app_id.clone()).filter(|id| !id.is_empty());
-        let candidates: Vec<&MessagingService> = match (&route.service, app_id.as_deref()) {
+        let known_service = app_id.as_deref().and_then(|app_id| tenant.service_for_app(app_id));
+        let candidates: Vec<&MessagingService> = match (&route.service, known_service) {
             (ServiceSelector::Named(name), _) => match tenant.service(name) {
                 Some(service) => vec![service],
                 None => {
                     return WebhookResponse::error(StatusCode::NOT_FOUND, format!("unknown service '{name}' of tenant '{}'", tenant.id));
                 }
             },
-            (ServiceSelector::ByAppId, Some(app_id)) => match tenant.service_for_app(app_id) {
-                Some(service) => vec![service],
-                None => return unknown_app(&tenant, app_id),
-            },
-            // No app id to go by (not JSON, or Sinch left it empty as on contact notifications):
-            // any of the tenant's services may have signed it, and only one of them can have.
+            (ServiceSelector::ByAppId, Some(service)) => vec![service],
+            // No configured app id to go by (not JSON, an app not configured yet, or Sinch left
+            // it empty as on contact notifications): any of the tenant's services may have
+            // signed it, and only one of them can have.
             (ServiceSelector::ByAppId, None) => tenant.services.iter().collect(),
         };
 
         let service = match verify(request, &candidates, now, self.settings.signature_window) {
             Ok(service) => service,
             Err(err) => {
+                // Always 401, whatever the app id: an unauthenticated caller learns nothing about
+                // which apps exist.
                 warn!(tenant = %tenant.id, reason = %err, "signature refused");
                 return WebhookResponse::error(StatusCode::UNAUTHORIZED, format!("signature refused: {err}"));
             }
@@ -121,10 +120,10 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
             Ok(callback) => callback,
             Err(err) => return self.quarantine(&tenant, request.body, &err.to_string(), now).await,
         };
-        if let Some(app_id) = app_id.as_deref() {
-            if !service.serves_app(app_id) {
-                return unknown_app(&tenant, app_id);
-            }
+        if let Some(app_id) = app_id.as_deref().filter(|app_id| !service.serves_app(app_id)) {
+            // Authentic (signed with this service's secret) but for an app not configured here,
+            // typically one added in Sinch before Switchboard: forwarded, not lost.
+            warn!(tenant = %tenant.id, service = %service.name, app_id, "callback for an app id not configured on its service");
         }
         self.forward(&tenant, service, &callback, request.body, now).await
     }
@@ -185,10 +184,6 @@ fn verify<'s>(
         }
     }
     Err(last_error)
-}
-
-fn unknown_app(tenant: &Arc<TenantConfig>, app_id: &str) -> WebhookResponse {
-    WebhookResponse::error(StatusCode::NOT_FOUND, format!("unknown app id '{app_id}' for tenant '{}'", tenant.id))
 }
 
 fn store_failure(err: &StoreError) -> WebhookResponse {

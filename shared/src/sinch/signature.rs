@@ -186,7 +186,11 @@ fn keyed_mac(secret: &[u8], body: &[u8], nonce: &str, timestamp: &str) -> HmacSh
 /// HMAC-SHA256(`secret`, `body || "." || nonce || "." || timestamp`).
 /// `secret` is the webhook secret's UTF-8 bytes, not base64-decoded.
 pub fn sign(secret: &[u8], body: &[u8], nonce: &str, timestamp: &str) -> String {
-    STANDARD.encode(keyed_mac(secret, body, nonce, timestamp).finalize().into_bytes())
+    STANDARD.encode(
+        keyed_mac(secret, body, nonce, timestamp)
+            .finalize()
+            .into_bytes(),
+    )
 }
 
 /// Authenticates a callback: `body` must be the exact bytes received (after undoing API
@@ -301,7 +305,16 @@ mod tests {
 
     #[test]
     fn timestamp_must_be_plain_digits() {
-        for bad in ["", "+1000", "-1000", "10.5", " 1000", "1e3", "0x10", "9999999999999999999"] {
+        for bad in [
+            "",
+            "+1000",
+            "-1000",
+            "10.5",
+            " 1000",
+            "1e3",
+            "0x10",
+            "9999999999999999999",
+        ] {
             assert_eq!(
                 check_timestamp(bad, at(1000), DEFAULT_WINDOW),
                 Err(SignatureError::MalformedTimestamp),

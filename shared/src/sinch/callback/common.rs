@@ -31,13 +31,22 @@ pub struct Reason {
     /// E.g. `OUTSIDE_ALLOWED_SENDING_WINDOW`; `""` when absent.
     #[serde(deserialize_with = "de::string")]
     pub code: String,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub description: Option<String>,
     /// E.g. `UNSPECIFIED_SUB_CODE`, `ATTACHMENT_REJECTED`.
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sub_code: Option<String>,
     /// The raw channel error code (WhatsApp).
-    #[serde(deserialize_with = "de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub channel_code: Option<String>,
 }
 

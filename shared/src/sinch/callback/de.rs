@@ -133,8 +133,12 @@ pub(crate) fn pick<'m>(
     object: &'m serde_json::Map<String, Value>,
     keys: &[&'static str],
 ) -> Option<(&'static str, &'m Value)> {
-    keys.iter()
-        .find_map(|key| object.get(*key).filter(|value| !value.is_null()).map(|value| (*key, value)))
+    keys.iter().find_map(|key| {
+        object
+            .get(*key)
+            .filter(|value| !value.is_null())
+            .map(|value| (*key, value))
+    })
 }
 
 /// Decodes one member of a "one of" object, naming the member in the error.

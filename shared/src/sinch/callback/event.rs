@@ -14,9 +14,15 @@ use super::de;
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EventInbound {
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<String>,
-    #[serde(deserialize_with = "de::opt_open", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_open",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub direction: Option<Direction>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact_event: Option<ContactEvent>,
@@ -24,13 +30,25 @@ pub struct EventInbound {
     pub contact_message_event: Option<ContactMessageEvent>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_identity: Option<ChannelIdentity>,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub contact_id: Option<String>,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub conversation_id: Option<String>,
-    #[serde(deserialize_with = "de::opt_time", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub accept_time: Option<DateTime<Utc>>,
-    #[serde(deserialize_with = "de::opt_open", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_open",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub processing_mode: Option<ProcessingMode>,
 }
 
@@ -69,9 +87,9 @@ impl ContactEvent {
 
     fn content(&self) -> Result<Value, serde_json::Error> {
         match self {
-            ContactEvent::Composing | ContactEvent::ComposingEnd | ContactEvent::ConversationDeleted => {
-                Ok(Value::Object(Map::new()))
-            }
+            ContactEvent::Composing
+            | ContactEvent::ComposingEnd
+            | ContactEvent::ConversationDeleted => Ok(Value::Object(Map::new())),
             ContactEvent::Comment(inner) => serde_json::to_value(inner),
             ContactEvent::Generic(inner) => serde_json::to_value(inner),
             ContactEvent::Unknown(value) => Ok(value.clone()),
@@ -87,8 +105,12 @@ impl<'de> Deserialize<'de> for ContactEvent {
             Some(("composing_event", _)) => ContactEvent::Composing,
             Some(("composing_end_event", _)) => ContactEvent::ComposingEnd,
             Some(("conversation_deleted_event", _)) => ContactEvent::ConversationDeleted,
-            Some((key @ "comment_event", value)) => ContactEvent::Comment(de::member(key, value).map_err(D::Error::custom)?),
-            Some((key @ "generic_event", value)) => ContactEvent::Generic(de::member(key, value).map_err(D::Error::custom)?),
+            Some((key @ "comment_event", value)) => {
+                ContactEvent::Comment(de::member(key, value).map_err(D::Error::custom)?)
+            }
+            Some((key @ "generic_event", value)) => {
+                ContactEvent::Generic(de::member(key, value).map_err(D::Error::custom)?)
+            }
             _ => ContactEvent::Unknown(Value::Object(object)),
         })
     }
@@ -97,7 +119,12 @@ impl<'de> Deserialize<'de> for ContactEvent {
 impl Serialize for ContactEvent {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let content = self.content().map_err(serde::ser::Error::custom)?;
-        serialize_one_of(serializer, self.key(), matches!(self, ContactEvent::Unknown(_)), content)
+        serialize_one_of(
+            serializer,
+            self.key(),
+            matches!(self, ContactEvent::Unknown(_)),
+            content,
+        )
     }
 }
 
@@ -200,17 +227,32 @@ open_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CommentEvent {
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<String>,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub text: Option<String>,
-    #[serde(deserialize_with = "de::opt_open", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_open",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub comment_type: Option<CommentType>,
     /// The id of the post or live video commented on.
-    #[serde(deserialize_with = "de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub commented_on: Option<String>,
     /// The commenter's user name.
-    #[serde(deserialize_with = "de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user: Option<String>,
 }
 
@@ -233,14 +275,26 @@ open_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ReactionEvent {
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub emoji: Option<String>,
-    #[serde(deserialize_with = "de::opt_open", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_open",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub action: Option<ReactionAction>,
     /// The app message reacted to.
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub message_id: Option<String>,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reaction_category: Option<String>,
 }
 
@@ -248,20 +302,38 @@ pub struct ReactionEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EventDeliveryReport {
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub event_id: Option<String>,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub conversation_id: Option<String>,
-    #[serde(deserialize_with = "de::opt_open", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_open",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub status: Option<DeliveryStatus>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_identity: Option<ChannelIdentity>,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub contact_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<Reason>,
-    #[serde(deserialize_with = "de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub metadata: Option<String>,
-    #[serde(deserialize_with = "de::opt_open", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_open",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub processing_mode: Option<ProcessingMode>,
 }

@@ -16,29 +16,56 @@ use super::de;
 #[serde(default)]
 pub struct MessageInbound {
     /// The Conversation API message id (a ULID): the de-duplication key for MOs.
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<String>,
-    #[serde(deserialize_with = "de::opt_open", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_open",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub direction: Option<Direction>,
-    #[serde(deserialize_with = "de::null_default")]
+    #[serde(
+        deserialize_with = "de::null_default",
+        skip_serializing_if = "ContactMessage::is_empty"
+    )]
     pub contact_message: ContactMessage,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_identity: Option<ChannelIdentity>,
     /// `None` in DISPATCH mode.
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub conversation_id: Option<String>,
     /// `None` in DISPATCH mode.
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub contact_id: Option<String>,
     /// Channel-specific; for choice responses, the `message_metadata` of the originating send.
-    #[serde(deserialize_with = "de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub metadata: Option<String>,
-    #[serde(deserialize_with = "de::opt_time", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub accept_time: Option<DateTime<Utc>>,
     /// The business-side address the contact wrote to (short code, MSISDN…); not on every channel.
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sender_id: Option<String>,
-    #[serde(deserialize_with = "de::opt_open", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_open",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub processing_mode: Option<ProcessingMode>,
     #[serde(deserialize_with = "de::flag")]
     pub injected: bool,
@@ -50,6 +77,13 @@ pub struct ContactMessage {
     pub kind: ContactMessageKind,
     /// The earlier app message this one quotes.
     pub reply_to: Option<ReplyTo>,
+}
+
+impl ContactMessage {
+    /// True when the callback carried no contact message content at all.
+    pub fn is_empty(&self) -> bool {
+        self.kind == ContactMessageKind::Unknown(Value::Null) && self.reply_to.is_none()
+    }
 }
 
 impl Default for ContactMessage {
@@ -163,11 +197,16 @@ impl<'de> Deserialize<'de> for ContactMessage {
         let mut object = Map::<String, Value>::deserialize(deserializer)?;
         let reply_to = match object.remove("reply_to") {
             None | Some(Value::Null) => None,
-            Some(value) => Some(de::member::<ReplyTo>("reply_to", &value).map_err(D::Error::custom)?)
-                .filter(|reply| !reply.message_id.is_empty()),
+            Some(value) => {
+                Some(de::member::<ReplyTo>("reply_to", &value).map_err(D::Error::custom)?)
+                    .filter(|reply| !reply.message_id.is_empty())
+            }
         };
         let kind = match de::pick(&object, CONTACT_MESSAGE_KINDS) {
-            Some((key, value)) => ContactMessageKind::from_member(key, value).map_err(D::Error::custom)?,
+            Some((key, value)) => {
+                ContactMessageKind::from_member(key, value).map_err(D::Error::custom)?
+            }
+            None if object.is_empty() => ContactMessageKind::Unknown(Value::Null),
             None => ContactMessageKind::Unknown(Value::Object(object)),
         };
         Ok(ContactMessage { kind, reply_to })
@@ -208,9 +247,15 @@ pub struct TextMessage {
 pub struct MediaMessage {
     #[serde(deserialize_with = "de::string")]
     pub url: String,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub thumbnail_url: Option<String>,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub filename_override: Option<String>,
 }
 
@@ -220,7 +265,10 @@ pub struct MediaMessage {
 pub struct MediaCardMessage {
     #[serde(deserialize_with = "de::string")]
     pub url: String,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub caption: Option<String>,
 }
 
@@ -231,16 +279,25 @@ pub struct LocationMessage {
     pub coordinates: Option<Coordinates>,
     #[serde(deserialize_with = "de::string")]
     pub title: String,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub label: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Coordinates {
-    #[serde(deserialize_with = "de::opt_f64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_f64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub latitude: Option<f64>,
-    #[serde(deserialize_with = "de::opt_f64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_f64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub longitude: Option<f64>,
 }
 
@@ -249,10 +306,16 @@ pub struct Coordinates {
 #[serde(default)]
 pub struct ChoiceResponseMessage {
     /// The app message that held the choice.
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub message_id: Option<String>,
     /// Defaults (on Sinch's side) to `<message_id>_<choice text>` when the send set none.
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub postback_data: Option<String>,
 }
 
@@ -260,7 +323,10 @@ pub struct ChoiceResponseMessage {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct FallbackMessage {
-    #[serde(deserialize_with = "de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub raw_message: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<Reason>,
@@ -271,13 +337,25 @@ pub struct FallbackMessage {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ProductResponseMessage {
-    #[serde(deserialize_with = "de::null_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        deserialize_with = "de::null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub products: Vec<Product>,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub title: Option<String>,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub text: Option<String>,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub catalog_id: Option<String>,
 }
 
@@ -292,13 +370,25 @@ impl ProductResponseMessage {
 pub struct Product {
     #[serde(deserialize_with = "de::string")]
     pub id: String,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub marketplace: Option<String>,
-    #[serde(deserialize_with = "de::opt_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub quantity: Option<i64>,
-    #[serde(deserialize_with = "de::opt_f64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_f64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub item_price: Option<f64>,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub currency: Option<String>,
 }
 
@@ -306,7 +396,10 @@ pub struct Product {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ChannelSpecificMessage {
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub message_type: Option<String>,
     /// Kept as JSON: its shape depends on `message_type`. See [`ChannelSpecificMessage::nfm_reply`].
     #[serde(skip_serializing_if = "Value::is_null")]
@@ -326,12 +419,21 @@ impl ChannelSpecificMessage {
 #[serde(default)]
 pub struct NfmReply {
     /// `flow` or `address_message`.
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
     /// The form answers, as JSON text.
-    #[serde(deserialize_with = "de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub response_json: Option<String>,
-    #[serde(deserialize_with = "de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub body: Option<String>,
 }
 
@@ -340,22 +442,40 @@ pub struct NfmReply {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MessageDeliveryReport {
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub message_id: Option<String>,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub conversation_id: Option<String>,
-    #[serde(deserialize_with = "de::opt_open", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_open",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub status: Option<DeliveryStatus>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_identity: Option<ChannelIdentity>,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub contact_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<Reason>,
     /// The send request's `message_metadata`, echoed.
-    #[serde(deserialize_with = "de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub metadata: Option<String>,
-    #[serde(deserialize_with = "de::opt_open", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_open",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub processing_mode: Option<ProcessingMode>,
 }
 
@@ -363,19 +483,34 @@ pub struct MessageDeliveryReport {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MessageSubmitNotification {
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub message_id: Option<String>,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub conversation_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_identity: Option<ChannelIdentity>,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub contact_id: Option<String>,
     /// The AppMessage as sent, kept as JSON.
     #[serde(skip_serializing_if = "Value::is_null")]
     pub submitted_message: Value,
-    #[serde(deserialize_with = "de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub metadata: Option<String>,
-    #[serde(deserialize_with = "de::opt_open", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_open",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub processing_mode: Option<ProcessingMode>,
 }

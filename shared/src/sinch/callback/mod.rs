@@ -109,10 +109,10 @@ pub use event::{
     EventInbound, GenericEvent, ReactionAction, ReactionEvent,
 };
 pub use message::{
-    ChannelSpecificMessage, ChoiceResponseMessage, ContactMessage, ContactMessageKind,
-    Coordinates, FallbackMessage, LocationMessage, MediaCardMessage, MediaMessage,
-    MessageDeliveryReport, MessageInbound, MessageSubmitNotification, NfmReply, Product,
-    ProductResponseMessage, ReplyTo, TextMessage,
+    ChannelSpecificMessage, ChoiceResponseMessage, ContactMessage, ContactMessageKind, Coordinates,
+    FallbackMessage, LocationMessage, MediaCardMessage, MediaMessage, MessageDeliveryReport,
+    MessageInbound, MessageSubmitNotification, NfmReply, Product, ProductResponseMessage, ReplyTo,
+    TextMessage,
 };
 pub use notification::{
     CapabilityNotification, CapabilityStatus, ChannelEvent, ChannelEventNotification,
@@ -159,10 +159,22 @@ pub enum CallbackKind {
 /// keys, the first here wins. One table, so key and trigger cannot drift apart.
 const KINDS: &[(CallbackKind, &str, &str)] = &[
     (CallbackKind::Message, "message", "MESSAGE_INBOUND"),
-    (CallbackKind::MessageDeliveryReport, "message_delivery_report", "MESSAGE_DELIVERY"),
-    (CallbackKind::MessageSubmitNotification, "message_submit_notification", "MESSAGE_SUBMIT"),
+    (
+        CallbackKind::MessageDeliveryReport,
+        "message_delivery_report",
+        "MESSAGE_DELIVERY",
+    ),
+    (
+        CallbackKind::MessageSubmitNotification,
+        "message_submit_notification",
+        "MESSAGE_SUBMIT",
+    ),
     (CallbackKind::Event, "event", "EVENT_INBOUND"),
-    (CallbackKind::EventDeliveryReport, "event_delivery_report", "EVENT_DELIVERY"),
+    (
+        CallbackKind::EventDeliveryReport,
+        "event_delivery_report",
+        "EVENT_DELIVERY",
+    ),
     (
         CallbackKind::ConversationStartNotification,
         "conversation_start_notification",
@@ -178,20 +190,56 @@ const KINDS: &[(CallbackKind, &str, &str)] = &[
         "conversation_delete_notification",
         "CONVERSATION_DELETE",
     ),
-    (CallbackKind::ContactCreateNotification, "contact_create_notification", "CONTACT_CREATE"),
-    (CallbackKind::ContactDeleteNotification, "contact_delete_notification", "CONTACT_DELETE"),
-    (CallbackKind::ContactUpdateNotification, "contact_update_notification", "CONTACT_UPDATE"),
-    (CallbackKind::ContactMergeNotification, "contact_merge_notification", "CONTACT_MERGE"),
+    (
+        CallbackKind::ContactCreateNotification,
+        "contact_create_notification",
+        "CONTACT_CREATE",
+    ),
+    (
+        CallbackKind::ContactDeleteNotification,
+        "contact_delete_notification",
+        "CONTACT_DELETE",
+    ),
+    (
+        CallbackKind::ContactUpdateNotification,
+        "contact_update_notification",
+        "CONTACT_UPDATE",
+    ),
+    (
+        CallbackKind::ContactMergeNotification,
+        "contact_merge_notification",
+        "CONTACT_MERGE",
+    ),
     (
         CallbackKind::DuplicatedContactIdentitiesNotification,
         "duplicated_contact_identities_notification",
         "CONTACT_IDENTITIES_DUPLICATION",
     ),
-    (CallbackKind::CapabilityNotification, "capability_notification", "CAPABILITY"),
-    (CallbackKind::OptInNotification, "opt_in_notification", "OPT_IN"),
-    (CallbackKind::OptOutNotification, "opt_out_notification", "OPT_OUT"),
-    (CallbackKind::ChannelEventNotification, "channel_event_notification", "CHANNEL_EVENT"),
-    (CallbackKind::UnsupportedCallback, "unsupported_callback", "UNSUPPORTED"),
+    (
+        CallbackKind::CapabilityNotification,
+        "capability_notification",
+        "CAPABILITY",
+    ),
+    (
+        CallbackKind::OptInNotification,
+        "opt_in_notification",
+        "OPT_IN",
+    ),
+    (
+        CallbackKind::OptOutNotification,
+        "opt_out_notification",
+        "OPT_OUT",
+    ),
+    (
+        CallbackKind::ChannelEventNotification,
+        "channel_event_notification",
+        "CHANNEL_EVENT",
+    ),
+    (
+        CallbackKind::UnsupportedCallback,
+        "unsupported_callback",
+        "UNSUPPORTED",
+    ),
     // The spec's enum says SMART_CONVERSATION; the Node SDK and the docs list SMART_CONVERSATIONS.
     (
         CallbackKind::SmartConversationNotification,
@@ -203,7 +251,11 @@ const KINDS: &[(CallbackKind, &str, &str)] = &[
         "message_redaction",
         "MESSAGE_INBOUND_SMART_CONVERSATION_REDACTION",
     ),
-    (CallbackKind::RecordNotification, "record_notification", "RECORD_NOTIFICATION"),
+    (
+        CallbackKind::RecordNotification,
+        "record_notification",
+        "RECORD_NOTIFICATION",
+    ),
 ];
 
 impl CallbackKind {
@@ -230,11 +282,17 @@ impl CallbackKind {
     }
 
     pub fn from_key(key: &str) -> Option<CallbackKind> {
-        KINDS.iter().find(|(_, k, _)| *k == key).map(|(kind, _, _)| *kind)
+        KINDS
+            .iter()
+            .find(|(_, k, _)| *k == key)
+            .map(|(kind, _, _)| *kind)
     }
 
     pub fn from_trigger(trigger: &str) -> Option<CallbackKind> {
-        KINDS.iter().find(|(_, _, t)| *t == trigger).map(|(kind, _, _)| *kind)
+        KINDS
+            .iter()
+            .find(|(_, _, t)| *t == trigger)
+            .map(|(kind, _, _)| *kind)
     }
 }
 
@@ -287,7 +345,9 @@ pub enum CallbackBody {
     RecordNotification(Value),
     /// None of the known keys is present. `key` is the first top-level key that is not an
     /// envelope field (preferring one with a non-null value), if any.
-    Unknown { key: Option<String> },
+    Unknown {
+        key: Option<String>,
+    },
     /// A known key whose content does not fit the model (e.g. a field of the wrong JSON type).
     /// `reason` is serde_json's message: it may quote a value from the payload, so log it with
     /// the same care as the payload itself.
@@ -561,7 +621,9 @@ impl CallbackBody {
             CallbackKind::DuplicatedContactIdentitiesNotification => {
                 typed(raw, CallbackBody::DuplicatedContactIdentitiesNotification)
             }
-            CallbackKind::CapabilityNotification => typed(raw, CallbackBody::CapabilityNotification),
+            CallbackKind::CapabilityNotification => {
+                typed(raw, CallbackBody::CapabilityNotification)
+            }
             CallbackKind::OptInNotification => typed(raw, CallbackBody::OptInNotification),
             CallbackKind::OptOutNotification => typed(raw, CallbackBody::OptOutNotification),
             CallbackKind::ChannelEventNotification => {

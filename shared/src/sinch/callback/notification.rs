@@ -34,19 +34,37 @@ impl ConsentStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct OptNotification {
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub request_id: Option<String>,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub contact_id: Option<String>,
-    #[serde(deserialize_with = "de::opt_channel", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_channel",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub channel: Option<Channel>,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub identity: Option<String>,
-    #[serde(deserialize_with = "de::opt_open", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_open",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub status: Option<ConsentStatus>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_details: Option<ErrorDetails>,
-    #[serde(deserialize_with = "de::opt_open", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_open",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub processing_mode: Option<ProcessingMode>,
 }
 
@@ -64,7 +82,10 @@ impl OptNotification {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ErrorDetails {
-    #[serde(deserialize_with = "de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub description: Option<String>,
 }
 
@@ -79,10 +100,16 @@ pub struct ChannelEventNotification {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ChannelEvent {
-    #[serde(deserialize_with = "de::opt_channel", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_channel",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub channel: Option<Channel>,
     /// A free string, e.g. `WHATS_APP_QUALITY_RATING_CHANGED`.
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub event_type: Option<String>,
     /// Channel-dependent content, kept as JSON.
     #[serde(skip_serializing_if = "Value::is_null")]
@@ -93,19 +120,37 @@ pub struct ChannelEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct UnsupportedCallback {
-    #[serde(deserialize_with = "de::opt_channel", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_channel",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub channel: Option<Channel>,
     /// The channel's own payload, as text (usually JSON). Accepted as a JSON value too, and then
     /// kept as compact JSON text.
-    #[serde(deserialize_with = "de::opt_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub payload: Option<String>,
-    #[serde(deserialize_with = "de::opt_open", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_open",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub processing_mode: Option<ProcessingMode>,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<String>,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub contact_id: Option<String>,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub conversation_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_identity: Option<ChannelIdentity>,
@@ -124,15 +169,30 @@ open_enum! {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CapabilityNotification {
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub request_id: Option<String>,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub contact_id: Option<String>,
-    #[serde(deserialize_with = "de::opt_channel", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_channel",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub channel: Option<Channel>,
-    #[serde(deserialize_with = "de::opt_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub identity: Option<String>,
-    #[serde(deserialize_with = "de::opt_open", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "de::opt_open",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub capability_status: Option<CapabilityStatus>,
     /// Channel-dependent capability names, kept as JSON.
     #[serde(skip_serializing_if = "Value::is_null")]
