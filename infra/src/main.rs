@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use aws_config::BehaviorVersion;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use switchboard_infra::{LocalStack, LocalStackError};
+use switchboard_shared::config::{ConfigStore, SeedFile};
 
 #[derive(Debug, Parser)]
 #[command(name = "switchboard-admin", version, about = "Switchboard operations")]
@@ -21,8 +22,19 @@ enum Command {
     /// Create on the local endpoint (AWS_ENDPOINT_URL, i.e. moto) the queues, tables and bucket
     /// that template.yaml declares, idempotently, and print a function's resolved environment.
     LocalStack(LocalStackArgs),
-    // Further subcommands go here, each with its own Args struct and a `run_*` function below.
-    // Planned: `seed` (demo tenant, messaging service and queues into the config table).
+    /// Write the tenants of a seed file (see README "Configuration") into the config table:
+    /// each tenant's items are replaced whole. Works on moto and on a real deployment alike.
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, Args)]
+struct SeedArgs {
+    /// The seed file (JSON).
+    #[arg(long)]
+    file: PathBuf,
+    /// The config table; defaults to $SWITCHBOARD_CONFIG_TABLE (the stack's ConfigTableName output).
+    #[arg(long, env = "SWITCHBOARD_CONFIG_TABLE")]
+    table: String,
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +78,10 @@ enum AdminError {
     NoLocalEndpoint,
     #[error(transparent)]
     LocalStack(#[from] LocalStackError),
+    #[error("seed file {path}: {source}")]
+    SeedFile { path: PathBuf, source: Box<dyn std::error::Error + Send + Sync> },
+    #[error(transparent)]
+    Store(#[from] switchboard_shared::config::StoreError),
     #[error(
         "{variable}={value:?} cannot be written as an unquoted KEY=VALUE line (for both shell and make); \
          use --format json"
@@ -82,6 +98,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::LocalStack(args) => run_local_stack(args).await,
+        Command::Seed(args) => run_seed(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -90,6 +107,25 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn run_seed(args: SeedArgs) -> Result<(), AdminError> {
+    let seed_error = |source: Box<dyn std::error::Error + Send + Sync>| AdminError::SeedFile { path: args.file.clone(), source };
+    let text = std::fs::read_to_string(&args.file).map_err(|err| seed_error(err.into()))?;
+    let seed = SeedFile::parse(&text).map_err(|err| seed_error(err.into()))?;
+    let sdk_config = switchboard_shared::aws::load_sdk_config().await;
+    let store = ConfigStore::new(switchboard_shared::aws::dynamodb_client(&sdk_config), &args.table);
+    for tenant in &seed.tenants {
+        store.put_tenant(tenant).await?;
+        // Names and counts only: a seed file holds secrets.
+        println!(
+            "seeded tenant '{}': {} service(s), {} queue(s)",
+            tenant.id,
+            tenant.services.len(),
+            tenant.queues.len()
+        );
+    }
+    Ok(())
 }
 
 async fn run_local_stack(args: LocalStackArgs) -> Result<(), AdminError> {

@@ -1169,9 +1169,9 @@ fn any_json() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(Value::from),
+        // Decimal fractions: serde_json (without `float_roundtrip`) may misread arbitrary
+        // doubles by one ulp, which would make the round-trip property flaky for no fault of ours.
+        (any::<i32>(), 0_i32..4).prop_map(|(m, e)| Value::from(f64::from(m) / 10_f64.powi(e))),
         "\\PC{0,12}".prop_map(Value::String),
     ];
     leaf.prop_recursive(3, 24, 4, |inner| {
@@ -1249,7 +1249,11 @@ fn known_top_level_key(value: &Value) -> Option<String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    // No regression files: a failure prints its minimal input, which belongs in a named test.
+    #![proptest_config(ProptestConfig {
+        failure_persistence: None,
+        ..ProptestConfig::with_cases(512)
+    })]
 
     #[test]
     fn unknown_fields_anywhere_never_change_the_result(
