@@ -4,7 +4,8 @@
 #   .tools/moto      moto[server] (local AWS)
 #   .tools/sam       aws-sam-cli + cfn-lint (template checks; separate venv: SAM pins its own boto3)
 #   .tools/lambda    cargo-lambda + ziglang (cross builds for arm64 Lambda)
-# Usage: install-tools.sh [moto] [sam] [lambda] [arm64]   (no argument: moto and sam)
+#   .tools/sinch     Sinch's official Python SDK (signs callbacks in the cross-check test)
+# Usage: install-tools.sh [moto] [sam] [lambda] [sinch] [arm64]   (no argument: moto and sam)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD/.tools
@@ -15,6 +16,7 @@ MOTO_VERSION=5.2.5
 SAM_VERSION=1.170.0
 CFN_LINT_VERSION=1.58.0
 CARGO_LAMBDA_VERSION=1.9.2
+SINCH_SDK_VERSION=2.3.0
 
 venv() { # name, stamp, pip args...
   local name=$1 stamp=$2; shift 2
@@ -33,6 +35,7 @@ for tool in $want; do
     moto) venv moto "moto[server]==$MOTO_VERSION" "moto[server]==$MOTO_VERSION" ;;
     sam) venv sam "aws-sam-cli==$SAM_VERSION cfn-lint==$CFN_LINT_VERSION" \
            "aws-sam-cli==$SAM_VERSION" "cfn-lint==$CFN_LINT_VERSION" ;;
+    sinch) venv sinch "sinch==$SINCH_SDK_VERSION" "sinch==$SINCH_SDK_VERSION" ;;
     lambda) venv lambda "cargo-lambda==$CARGO_LAMBDA_VERSION" "cargo-lambda==$CARGO_LAMBDA_VERSION" ;;
     arm64)
       if ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then

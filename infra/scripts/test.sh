@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 
-infra/scripts/install-tools.sh moto sam
+infra/scripts/install-tools.sh moto sam sinch
 
 # Build first, outside moto's lifetime: the build is the slow part on a cold machine.
 cargo build --locked --workspace --all-targets

@@ -118,7 +118,6 @@ fn webhook_environment_is_wired_to_the_right_resources() {
         .expect("WebhookFunction has Environment.Variables");
     let expected = [
         ("SWITCHBOARD_CONFIG_TABLE", "ConfigTable"),
-        ("SWITCHBOARD_STATE_TABLE", "StateTable"),
         ("SWITCHBOARD_INGEST_QUEUE_URL", "IngestQueue"),
         ("SWITCHBOARD_MEDIA_BUCKET", "MediaBucket"),
         (
