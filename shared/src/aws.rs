@@ -26,3 +26,26 @@ pub fn sqs_client(config: &SdkConfig) -> aws_sdk_sqs::Client {
 pub fn dynamodb_client(config: &SdkConfig) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(config)
 }
+
+/// A one-line account of an AWS SDK error for logs and error values: the service's error code and
+/// message, or the transport failure's chain. The SDK's own `Debug` output is avoided on purpose:
+/// it carries raw responses, which do not belong in logs.
+pub fn describe_error<E, R>(err: &aws_sdk_sqs::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_sqs::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use std::error::Error as _;
+    if let aws_sdk_sqs::error::SdkError::ServiceError(service) = err {
+        let inner = service.err();
+        return format!("{}: {}", inner.code().unwrap_or("unknown error"), inner.message().unwrap_or("no message"));
+    }
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -106,7 +106,7 @@ impl Running {
         }
 
         let mut command = Command::new(webhook_binary());
-        command.envs(env.iter().cloned()).env("SWITCHBOARD_HTTP_PORT", "0").env("RUST_LOG", "warn");
+        command.envs(env.iter().cloned()).env("SWITCHBOARD_HTTP_PORT", "0").env("RUST_LOG", "error");
         for (name, value) in extra_env {
             command.env(name, value);
         }

@@ -3,7 +3,6 @@
 
 use std::future::Future;
 
-use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::MessageAttributeValue;
 use sha2::{Digest, Sha256};
 use switchboard_shared::contract::InboundEvent;
@@ -104,7 +103,7 @@ impl IngestQueue for SqsIngestQueue {
             ))
             .send()
             .await
-            .map_err(|err| IngestError::Unavailable(DisplayErrorContext(err).to_string()))?;
+            .map_err(|err| IngestError::Unavailable(switchboard_shared::aws::describe_error(&err)))?;
         Ok(())
     }
 }

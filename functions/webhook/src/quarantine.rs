@@ -4,7 +4,6 @@
 
 use std::future::Future;
 
-use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
 use chrono::{DateTime, Utc};
 
@@ -51,7 +50,7 @@ impl Quarantine for S3Quarantine {
             .metadata("reason", reason)
             .send()
             .await
-            .map_err(|err| QuarantineError(DisplayErrorContext(err).to_string()))?;
+            .map_err(|err| QuarantineError(switchboard_shared::aws::describe_error(&err)))?;
         Ok(key)
     }
 }

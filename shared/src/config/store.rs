@@ -13,7 +13,6 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::AttributeValue;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -73,7 +72,7 @@ impl ConfigStore {
                 .set_item(Some(item))
                 .send()
                 .await
-                .map_err(|err| StoreError::Unavailable(DisplayErrorContext(err).to_string()))?;
+                .map_err(|err| StoreError::Unavailable(crate::aws::describe_error(&err)))?;
         }
         let kept: Vec<&str> = items.iter().filter_map(|item| string(item, "sk")).collect();
         for stale in existing.iter().filter_map(|item| string(item, "sk")).filter(|sk| !kept.contains(sk)) {
@@ -84,7 +83,7 @@ impl ConfigStore {
                 .key("sk", AttributeValue::S(stale.to_owned()))
                 .send()
                 .await
-                .map_err(|err| StoreError::Unavailable(DisplayErrorContext(err).to_string()))?;
+                .map_err(|err| StoreError::Unavailable(crate::aws::describe_error(&err)))?;
         }
         Ok(())
     }
@@ -103,7 +102,7 @@ impl ConfigStore {
                 .set_exclusive_start_key(start)
                 .send()
                 .await
-                .map_err(|err| StoreError::Unavailable(DisplayErrorContext(err).to_string()))?;
+                .map_err(|err| StoreError::Unavailable(crate::aws::describe_error(&err)))?;
             items.extend(page.items.unwrap_or_default());
             match page.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
