@@ -18,6 +18,7 @@ lint:
 # Regenerate schemas/ from the Rust types after a deliberate contract change.
 schemas:
 	SWITCHBOARD_UPDATE_SCHEMAS=1 cargo test -q -p switchboard-shared --test schemas
+	SWITCHBOARD_UPDATE_SCHEMAS=1 cargo test -q -p switchboard-webhook --test golden
 
 tools:
 	infra/scripts/install-tools.sh moto sam lambda arm64
