@@ -29,5 +29,6 @@ exec infra/scripts/with-moto.sh --port "${SWITCHBOARD_MOTO_PORT:-4566}" -- bash 
   target/debug/webhook &
   webhook=$!
   trap "kill $webhook 2>/dev/null || true; wait $webhook 2>/dev/null || true" EXIT
+  trap "exit 143" INT TERM
   wait $webhook
 '

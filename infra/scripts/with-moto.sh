@@ -32,7 +32,7 @@ log=$root/.local/moto-$port.log
 moto_pid=$!
 cleanup() { kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM  # until the command starts; replaced below
 
 for _ in $(seq 1 100); do
   if "$root/.tools/moto/bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/', timeout=1)" 2>/dev/null; then break; fi
@@ -46,4 +46,9 @@ export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN
 unset AWS_PROFILE
 export SWITCHBOARD_MOTO_PORT=$port
 echo "with-moto: moto on $AWS_ENDPOINT_URL (pid $moto_pid)" >&2
-"$@"
+# In the background so INT/TERM reach our trap at once (bash defers traps while a foreground
+# child runs); the trap passes them on, then the EXIT trap stops moto.
+"$@" &
+command_pid=$!
+trap 'kill -TERM "$command_pid" 2>/dev/null || true; wait "$command_pid" 2>/dev/null || true; exit 130' INT TERM
+wait "$command_pid"
