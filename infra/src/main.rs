@@ -79,7 +79,10 @@ enum AdminError {
     #[error(transparent)]
     LocalStack(#[from] LocalStackError),
     #[error("seed file {path}: {source}")]
-    SeedFile { path: PathBuf, source: Box<dyn std::error::Error + Send + Sync> },
+    SeedFile {
+        path: PathBuf,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error(transparent)]
     Store(#[from] switchboard_shared::config::StoreError),
     #[error(
@@ -110,11 +113,17 @@ async fn main() -> ExitCode {
 }
 
 async fn run_seed(args: SeedArgs) -> Result<(), AdminError> {
-    let seed_error = |source: Box<dyn std::error::Error + Send + Sync>| AdminError::SeedFile { path: args.file.clone(), source };
+    let seed_error = |source: Box<dyn std::error::Error + Send + Sync>| AdminError::SeedFile {
+        path: args.file.clone(),
+        source,
+    };
     let text = std::fs::read_to_string(&args.file).map_err(|err| seed_error(err.into()))?;
     let seed = SeedFile::parse(&text).map_err(|err| seed_error(err.into()))?;
     let sdk_config = switchboard_shared::aws::load_sdk_config().await;
-    let store = ConfigStore::new(switchboard_shared::aws::dynamodb_client(&sdk_config), &args.table);
+    let store = ConfigStore::new(
+        switchboard_shared::aws::dynamodb_client(&sdk_config),
+        &args.table,
+    );
     for tenant in &seed.tenants {
         store.put_tenant(tenant).await?;
         // Names and counts only: a seed file holds secrets.

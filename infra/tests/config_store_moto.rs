@@ -13,8 +13,14 @@ use switchboard_shared::config::{ConfigStore, SeedFile, StoreError, TenantConfig
 async fn config_table(test: &str) -> (aws_config::SdkConfig, String) {
     let sdk = common::moto_config().await;
     let prefix = common::unique_prefix(&format!("cfg-{test}"));
-    let stack = LocalStack::create(&sdk, &prefix, common::template_path()).await.expect("stack");
-    let table = stack.resource("ConfigTable").expect("ConfigTable").name().to_owned();
+    let stack = LocalStack::create(&sdk, &prefix, common::template_path())
+        .await
+        .expect("stack");
+    let table = stack
+        .resource("ConfigTable")
+        .expect("ConfigTable")
+        .name()
+        .to_owned();
     (sdk, table)
 }
 
@@ -35,7 +41,10 @@ async fn a_tenant_round_trips_and_a_rewrite_drops_what_it_no_longer_has() {
     let (sdk, table) = config_table("roundtrip").await;
     let store = ConfigStore::new(switchboard_shared::aws::dynamodb_client(&sdk), &table);
     let id = TenantId::parse("acme").unwrap();
-    assert!(store.load_tenant(&id).await.unwrap().is_none(), "unknown tenant");
+    assert!(
+        store.load_tenant(&id).await.unwrap().is_none(),
+        "unknown tenant"
+    );
 
     let seed = SeedFile::parse(&tenant_json(serde_json::json!([
         { "address": "01APPA@whatsapp.sinchconversation.com", "service": "main", "target_queue_url": "https://sqs/q" },
@@ -43,14 +52,28 @@ async fn a_tenant_round_trips_and_a_rewrite_drops_what_it_no_longer_has() {
     ])))
     .unwrap();
     store.put_tenant(&seed.tenants[0]).await.unwrap();
-    let loaded = store.load_tenant(&id).await.unwrap().expect("stored tenant");
+    let loaded = store
+        .load_tenant(&id)
+        .await
+        .unwrap()
+        .expect("stored tenant");
     assert_eq!(loaded.retention, seed.tenants[0].retention);
     assert_eq!(loaded.queues, seed.tenants[0].queues);
     let service = &loaded.services[0];
-    assert_eq!((service.region.as_str(), service.project_id.as_str()), ("br", "p-1"));
+    assert_eq!(
+        (service.region.as_str(), service.project_id.as_str()),
+        ("br", "p-1")
+    );
     assert_eq!(service.app_ids, ["01APPA", "01APPB"]);
     assert_eq!(service.webhook_secret.expose_secret(), "now");
-    assert_eq!(service.previous_webhook_secret.as_ref().map(|s| s.expose_secret().to_owned()).as_deref(), Some("before"));
+    assert_eq!(
+        service
+            .previous_webhook_secret
+            .as_ref()
+            .map(|s| s.expose_secret().to_owned())
+            .as_deref(),
+        Some("before")
+    );
     assert_eq!(service.access_key_secret.expose_secret(), "ksecret");
     assert_eq!(service.api_base_url(), "http://127.0.0.1:9999");
 
@@ -60,7 +83,10 @@ async fn a_tenant_round_trips_and_a_rewrite_drops_what_it_no_longer_has() {
     .unwrap();
     store.put_tenant(&fewer.tenants[0]).await.unwrap();
     let loaded = store.load_tenant(&id).await.unwrap().unwrap();
-    assert_eq!(loaded.queues, fewer.tenants[0].queues, "the SMS queue was removed");
+    assert_eq!(
+        loaded.queues, fewer.tenants[0].queues,
+        "the SMS queue was removed"
+    );
 }
 
 #[tokio::test]
@@ -81,7 +107,10 @@ async fn a_corrupt_item_is_reported_not_half_loaded() {
         .send()
         .await
         .unwrap();
-    let err = store.load_tenant(&TenantId::parse("acme").unwrap()).await.unwrap_err();
+    let err = store
+        .load_tenant(&TenantId::parse("acme").unwrap())
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
     assert!(!err.is_retryable());
     assert!(err.to_string().contains("mars"));
@@ -90,15 +119,24 @@ async fn a_corrupt_item_is_reported_not_half_loaded() {
 #[tokio::test]
 async fn a_missing_table_is_a_retryable_error() {
     let sdk = common::moto_config().await;
-    let store = ConfigStore::new(switchboard_shared::aws::dynamodb_client(&sdk), "no-such-table");
-    let err = store.load_tenant(&TenantId::parse("acme").unwrap()).await.unwrap_err();
+    let store = ConfigStore::new(
+        switchboard_shared::aws::dynamodb_client(&sdk),
+        "no-such-table",
+    );
+    let err = store
+        .load_tenant(&TenantId::parse("acme").unwrap())
+        .await
+        .unwrap_err();
     assert!(err.is_retryable(), "{err}");
 }
 
 #[tokio::test]
 async fn the_seed_command_loads_the_demo_tenant_without_printing_secrets() {
     let (sdk, table) = config_table("seedcmd").await;
-    let demo = common::template_path().parent().unwrap().join("infra/seed/demo.json");
+    let demo = common::template_path()
+        .parent()
+        .unwrap()
+        .join("infra/seed/demo.json");
     let output = Command::new(env!("CARGO_BIN_EXE_switchboard-admin"))
         .args(["seed", "--file"])
         .arg(&demo)
@@ -106,13 +144,25 @@ async fn the_seed_command_loads_the_demo_tenant_without_printing_secrets() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(stdout.contains("seeded tenant 'demo'"), "{stdout}");
     assert!(!stdout.contains("demo-webhook-secret") && !stdout.contains("demo-access-key-secret"));
 
     let store = ConfigStore::new(switchboard_shared::aws::dynamodb_client(&sdk), &table);
-    let demo_tenant = store.load_tenant(&TenantId::parse("demo").unwrap()).await.unwrap().expect("demo seeded");
-    assert!(demo_tenant.service_for_app("01DEMOAPP00000000000000001").is_some());
+    let demo_tenant = store
+        .load_tenant(&TenantId::parse("demo").unwrap())
+        .await
+        .unwrap()
+        .expect("demo seeded");
+    assert!(
+        demo_tenant
+            .service_for_app("01DEMOAPP00000000000000001")
+            .is_some()
+    );
 
     let bad = std::env::temp_dir().join(format!("bad-seed-{}.json", std::process::id()));
     std::fs::write(&bad, r#"{"tenants":[{"id":"Bad Id","services":[]}]}"#).unwrap();

@@ -18,7 +18,9 @@ pub struct QueueAddress {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AddressError {
-    #[error("queue address '{0}' is not of the form {{app_id}}@{{subchannel}}.sinchconversation.com")]
+    #[error(
+        "queue address '{0}' is not of the form {{app_id}}@{{subchannel}}.sinchconversation.com"
+    )]
     Malformed(String),
     #[error("queue address '{address}': {source}")]
     UnknownSubchannel {
@@ -36,7 +38,10 @@ pub fn is_valid_app_id(app_id: &str) -> bool {
 
 impl QueueAddress {
     pub fn new(app_id: impl Into<String>, channel: Channel) -> QueueAddress {
-        QueueAddress { app_id: app_id.into(), channel }
+        QueueAddress {
+            app_id: app_id.into(),
+            channel,
+        }
     }
 }
 
@@ -59,9 +64,11 @@ impl FromStr for QueueAddress {
         if !is_valid_app_id(app_id) {
             return Err(AddressError::BadAppId(address.to_owned()));
         }
-        let channel = Channel::from_subchannel(subchannel).map_err(|source| AddressError::UnknownSubchannel {
-            address: address.to_owned(),
-            source,
+        let channel = Channel::from_subchannel(subchannel).map_err(|source| {
+            AddressError::UnknownSubchannel {
+                address: address.to_owned(),
+                source,
+            }
         })?;
         Ok(QueueAddress::new(app_id, channel))
     }
@@ -101,11 +108,31 @@ mod tests {
     #[test]
     fn parses_and_formats_the_seed_examples() {
         for (text, app, channel) in [
-            ("01E4556565565ERKYO@whatsapp.sinchconversation.com", "01E4556565565ERKYO", Channel::WhatsApp),
-            ("01EB17K24DRDHH07FVSSG00WEN@nativechannel.sinchconversation.com", "01EB17K24DRDHH07FVSSG00WEN", Channel::SinchChat),
-            ("01F49FCDPK4V1F1WJCE8DM1MBH@facebook.sinchconversation.com", "01F49FCDPK4V1F1WJCE8DM1MBH", Channel::Messenger),
-            ("01F44FCDPK2V6F1WJCE5DM1MBH@viber-bot.sinchconversation.com", "01F44FCDPK2V6F1WJCE5DM1MBH", Channel::ViberBot),
-            ("01ER4ABSP36WG80BMAR2CN1XEY@sms.sinchconversation.com", "01ER4ABSP36WG80BMAR2CN1XEY", Channel::Sms),
+            (
+                "01E4556565565ERKYO@whatsapp.sinchconversation.com",
+                "01E4556565565ERKYO",
+                Channel::WhatsApp,
+            ),
+            (
+                "01EB17K24DRDHH07FVSSG00WEN@nativechannel.sinchconversation.com",
+                "01EB17K24DRDHH07FVSSG00WEN",
+                Channel::SinchChat,
+            ),
+            (
+                "01F49FCDPK4V1F1WJCE8DM1MBH@facebook.sinchconversation.com",
+                "01F49FCDPK4V1F1WJCE8DM1MBH",
+                Channel::Messenger,
+            ),
+            (
+                "01F44FCDPK2V6F1WJCE5DM1MBH@viber-bot.sinchconversation.com",
+                "01F44FCDPK2V6F1WJCE5DM1MBH",
+                Channel::ViberBot,
+            ),
+            (
+                "01ER4ABSP36WG80BMAR2CN1XEY@sms.sinchconversation.com",
+                "01ER4ABSP36WG80BMAR2CN1XEY",
+                Channel::Sms,
+            ),
         ] {
             let address: QueueAddress = text.parse().unwrap();
             assert_eq!(address, QueueAddress::new(app, channel));

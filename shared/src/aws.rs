@@ -15,7 +15,8 @@ pub fn uses_endpoint_override(config: &SdkConfig) -> bool {
 }
 
 pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
-    let builder = aws_sdk_s3::config::Builder::from(config).force_path_style(uses_endpoint_override(config));
+    let builder =
+        aws_sdk_s3::config::Builder::from(config).force_path_style(uses_endpoint_override(config));
     aws_sdk_s3::Client::from_conf(builder.build())
 }
 
@@ -38,7 +39,11 @@ where
     use std::error::Error as _;
     if let aws_sdk_sqs::error::SdkError::ServiceError(service) = err {
         let inner = service.err();
-        return format!("{}: {}", inner.code().unwrap_or("unknown error"), inner.message().unwrap_or("no message"));
+        return format!(
+            "{}: {}",
+            inner.code().unwrap_or("unknown error"),
+            inner.message().unwrap_or("no message")
+        );
     }
     let mut text = err.to_string();
     let mut source = err.source();

@@ -60,7 +60,11 @@ const CHANNELS: &[(Channel, &str, &str)] = &[
 pub struct UnknownSubchannel(pub String);
 
 fn known_subchannels() -> String {
-    CHANNELS.iter().map(|(_, _, sub)| *sub).collect::<Vec<_>>().join(", ")
+    CHANNELS
+        .iter()
+        .map(|(_, _, sub)| *sub)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Channel {
@@ -106,7 +110,10 @@ impl Channel {
         CHANNELS
             .iter()
             .find(|(_, known, _)| *known == id)
-            .map_or_else(|| Channel::Other(id.to_owned()), |(channel, _, _)| channel.clone())
+            .map_or_else(
+                || Channel::Other(id.to_owned()),
+                |(channel, _, _)| channel.clone(),
+            )
     }
 }
 
@@ -184,7 +191,10 @@ mod tests {
     fn both_directions_round_trip_for_every_known_channel() {
         for channel in Channel::known() {
             assert_eq!(&Channel::from_sinch_id(channel.sinch_id()), channel);
-            assert_eq!(&Channel::from_subchannel(&channel.subchannel()).unwrap(), channel);
+            assert_eq!(
+                &Channel::from_subchannel(&channel.subchannel()).unwrap(),
+                channel
+            );
         }
     }
 

@@ -34,11 +34,30 @@ fn checked_in_schemas_match_the_rust_types() {
 fn the_inbound_schema_names_every_kind_and_requires_the_common_fields() {
     let text = std::fs::read_to_string(schemas_dir().join("inbound-event.v1.schema.json")).unwrap();
     let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
-    for kind in ["message", "delivery", "contact_event", "consent", "channel_event", "send_result", "unsupported"] {
-        assert!(text.contains(&format!("\"const\": \"{kind}\"")), "kind {kind} missing");
+    for kind in [
+        "message",
+        "delivery",
+        "contact_event",
+        "consent",
+        "channel_event",
+        "send_result",
+        "unsupported",
+    ] {
+        assert!(
+            text.contains(&format!("\"const\": \"{kind}\"")),
+            "kind {kind} missing"
+        );
     }
     let required = schema["required"].as_array().unwrap();
-    for field in ["schema_version", "event_id", "tenant", "service", "app_id", "attached_data", "received_at"] {
+    for field in [
+        "schema_version",
+        "event_id",
+        "tenant",
+        "service",
+        "app_id",
+        "attached_data",
+        "received_at",
+    ] {
         assert!(required.iter().any(|r| r == field), "{field} not required");
     }
 }

@@ -1,8 +1,6 @@
 //! End-to-end test support: a private stack on moto, built from template.yaml, and the real
 //! `webhook` binary on a random port. The tests themselves are in `tests/`.
 
-
-
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -26,9 +24,16 @@ pub fn workspace_root() -> PathBuf {
 /// The `webhook` binary cargo built next to this test binary (`make test` builds the workspace first).
 fn webhook_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target profile dir");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target profile dir");
     let binary = dir.join("webhook");
-    assert!(binary.exists(), "{} is missing: run `cargo build -p switchboard-webhook` (make test does)", binary.display());
+    assert!(
+        binary.exists(),
+        "{} is missing: run `cargo build -p switchboard-webhook` (make test does)",
+        binary.display()
+    );
     binary
 }
 
@@ -43,7 +48,12 @@ pub async fn sdk() -> SdkConfig {
 
 fn unique_prefix(test: &str) -> String {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    format!("e2e-{}-{}-{}", test, std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
+    format!(
+        "e2e-{}-{}-{}",
+        test,
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
 }
 
 /// Two tenants: `acme` (secrets SECRET and PREVIOUS_SECRET, apps APP and OTHER_APP on two
@@ -84,7 +94,11 @@ impl Drop for Running {
 
 impl Running {
     pub fn env(&self, name: &str) -> String {
-        self.env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_else(|| panic!("{name} not in env"))
+        self.env
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("{name} not in env"))
     }
 
     /// Starts a private stack, seeds it and runs the webhook binary against it.
@@ -94,27 +108,52 @@ impl Running {
 
     pub async fn start_with(test: &str, extra_env: &[(&str, &str)]) -> Running {
         let sdk = sdk().await;
-        let stack = LocalStack::create(&sdk, &unique_prefix(test), &workspace_root().join("template.yaml"))
-            .await
-            .expect("local stack");
-        let env: Vec<(String, String)> =
-            stack.function_environment("WebhookFunction").expect("webhook env").into_iter().collect();
-        let table = env.iter().find(|(k, _)| k == "SWITCHBOARD_CONFIG_TABLE").expect("config table").1.clone();
+        let stack = LocalStack::create(
+            &sdk,
+            &unique_prefix(test),
+            &workspace_root().join("template.yaml"),
+        )
+        .await
+        .expect("local stack");
+        let env: Vec<(String, String)> = stack
+            .function_environment("WebhookFunction")
+            .expect("webhook env")
+            .into_iter()
+            .collect();
+        let table = env
+            .iter()
+            .find(|(k, _)| k == "SWITCHBOARD_CONFIG_TABLE")
+            .expect("config table")
+            .1
+            .clone();
         let store = ConfigStore::new(switchboard_shared::aws::dynamodb_client(&sdk), table);
         for tenant in SeedFile::parse(&seed_json()).expect("seed").tenants {
             store.put_tenant(&tenant).await.expect("seed tenant");
         }
 
         let mut command = Command::new(webhook_binary());
-        command.envs(env.iter().cloned()).env("SWITCHBOARD_HTTP_PORT", "0").env("RUST_LOG", "error");
+        command
+            .envs(env.iter().cloned())
+            .env("SWITCHBOARD_HTTP_PORT", "0")
+            .env("RUST_LOG", "error");
         for (name, value) in extra_env {
             command.env(name, value);
         }
-        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("start webhook");
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start webhook");
         let stdout = child.stdout.take().expect("stdout");
         let mut first_line = String::new();
-        BufReader::new(stdout).read_line(&mut first_line).expect("webhook announces its address");
-        let base_url = first_line.trim().strip_prefix("listening on ").expect("listening line").to_owned();
+        BufReader::new(stdout)
+            .read_line(&mut first_line)
+            .expect("webhook announces its address");
+        let base_url = first_line
+            .trim()
+            .strip_prefix("listening on ")
+            .expect("listening line")
+            .to_owned();
         Running {
             stack,
             env,
@@ -126,7 +165,13 @@ impl Running {
     }
 
     /// POSTs a body signed with `secret` (timestamp offset in seconds from now).
-    pub fn post_signed(&self, path: &str, body: &[u8], secret: &str, skew_seconds: i64) -> (u16, String) {
+    pub fn post_signed(
+        &self,
+        path: &str,
+        body: &[u8],
+        secret: &str,
+        skew_seconds: i64,
+    ) -> (u16, String) {
         let nonce = format!("01NONCE{}", uuid_like());
         let timestamp = (chrono::Utc::now().timestamp() + skew_seconds).to_string();
         let signature = signature::sign(secret.as_bytes(), body, &nonce, &timestamp);
@@ -160,7 +205,9 @@ pub async fn drain(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<(serde_jso
             .queue_url(queue_url)
             .max_number_of_messages(10)
             .wait_time_seconds(1)
-            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId)
+            .message_system_attribute_names(
+                aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId,
+            )
             .send()
             .await
             .expect("receive");
@@ -169,10 +216,13 @@ pub async fn drain(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<(serde_jso
             return messages;
         }
         for message in batch {
-            let body: serde_json::Value = serde_json::from_str(message.body().unwrap_or("")).expect("JSON event");
+            let body: serde_json::Value =
+                serde_json::from_str(message.body().unwrap_or("")).expect("JSON event");
             let group = message
                 .attributes()
-                .and_then(|a| a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId))
+                .and_then(|a| {
+                    a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId)
+                })
                 .cloned()
                 .unwrap_or_default();
             sqs.delete_message()
@@ -188,16 +238,26 @@ pub async fn drain(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<(serde_jso
 
 fn uuid_like() -> String {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    format!("{:019}", COUNTER.fetch_add(1, Ordering::SeqCst) as u128 + chrono::Utc::now().timestamp_micros() as u128)
+    format!(
+        "{:019}",
+        COUNTER.fetch_add(1, Ordering::SeqCst) as u128
+            + chrono::Utc::now().timestamp_micros() as u128
+    )
 }
 
 /// A minimal blocking HTTP/1.1 client: keeps the test dependencies to what the workspace has.
 pub fn http_post(url: &str, body: &[u8], headers: &[(&str, &str)]) -> (u16, String) {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").expect("http url");
-    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
     let mut stream = std::net::TcpStream::connect(host).expect("connect");
-    let mut request = format!("POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\nContent-Type: application/json\r\n", body.len());
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\nContent-Type: application/json\r\n",
+        body.len()
+    );
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -208,7 +268,14 @@ pub fn http_post(url: &str, body: &[u8], headers: &[(&str, &str)]) -> (u16, Stri
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response);
     let text = String::from_utf8_lossy(&response).to_string();
-    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status line");
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status line");
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     (status, body)
 }

@@ -11,7 +11,11 @@ fn api_gateway_event(path: &str, body: &[u8], base64: bool, secret: &str) -> Str
     let nonce = "01FJA8B4A7BM43YGWSG9GBV067";
     let timestamp = chrono::Utc::now().timestamp().to_string();
     let signature = signature::sign(secret.as_bytes(), body, nonce, &timestamp);
-    let body = if base64 { STANDARD.encode(body) } else { String::from_utf8(body.to_vec()).unwrap() };
+    let body = if base64 {
+        STANDARD.encode(body)
+    } else {
+        String::from_utf8(body.to_vec()).unwrap()
+    };
     serde_json::json!({
         "version": "2.0",
         "routeKey": "POST /{tenant}/sms/sinchconversation/{service}",
@@ -41,7 +45,9 @@ fn api_gateway_event(path: &str, body: &[u8], base64: bool, secret: &str) -> Str
 async fn base64_and_plain_bodies_are_verified_over_the_exact_bytes() {
     let running = Running::start("lambda").await;
     let env = running.env.clone();
-    let settings = Settings::from_lookup(|name| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())).unwrap();
+    let settings =
+        Settings::from_lookup(|name| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+            .unwrap();
     let webhook = switchboard_webhook::build(settings).await;
 
     let callback = |id: &str| {
@@ -51,26 +57,63 @@ async fn base64_and_plain_bodies_are_verified_over_the_exact_bytes() {
         .to_string()
         .into_bytes()
     };
-    for (id, base64) in [("01LAMBDABASE64000000000000", true), ("01LAMBDAPLAIN0000000000000", false)] {
-        let event = api_gateway_event("/acme/sms/sinchconversation/main", &callback(id), base64, SECRET);
+    for (id, base64) in [
+        ("01LAMBDABASE64000000000000", true),
+        ("01LAMBDAPLAIN0000000000000", false),
+    ] {
+        let event = api_gateway_event(
+            "/acme/sms/sinchconversation/main",
+            &callback(id),
+            base64,
+            SECRET,
+        );
         let request = lambda_http::request::from_str(&event).expect("an API Gateway v2 event");
-        let response = switchboard_webhook::lambda_shell::handle(&webhook, request).await.unwrap();
-        assert_eq!(response.status(), 200, "base64={base64}: {:?}", response.body());
+        let response = switchboard_webhook::lambda_shell::handle(&webhook, request)
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            200,
+            "base64={base64}: {:?}",
+            response.body()
+        );
     }
-    let texts: Vec<String> =
-        running.drain_ingest().await.iter().map(|(event, _)| event["message"]["text"].as_str().unwrap().to_owned()).collect();
+    let texts: Vec<String> = running
+        .drain_ingest()
+        .await
+        .iter()
+        .map(|(event, _)| event["message"]["text"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(texts, ["Hej från Jägaren 🔥", "Hej från Jägaren 🔥"]);
 
     // Binary, signed, not JSON: API Gateway base64-encodes it; it is quarantined with a 400.
-    let event = api_gateway_event("/acme/sms/sinchconversation/main", b"\xff\xfe\x00binary", true, SECRET);
-    let response =
-        switchboard_webhook::lambda_shell::handle(&webhook, lambda_http::request::from_str(&event).unwrap()).await.unwrap();
+    let event = api_gateway_event(
+        "/acme/sms/sinchconversation/main",
+        b"\xff\xfe\x00binary",
+        true,
+        SECRET,
+    );
+    let response = switchboard_webhook::lambda_shell::handle(
+        &webhook,
+        lambda_http::request::from_str(&event).unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(response.status(), 400);
 
     // A wrong secret is refused through this shell too.
-    let event = api_gateway_event("/acme/sms/sinchconversation/main", &callback("01LAMBDAFORGED000000000000"), true, "wrong");
-    let response =
-        switchboard_webhook::lambda_shell::handle(&webhook, lambda_http::request::from_str(&event).unwrap()).await.unwrap();
+    let event = api_gateway_event(
+        "/acme/sms/sinchconversation/main",
+        &callback("01LAMBDAFORGED000000000000"),
+        true,
+        "wrong",
+    );
+    let response = switchboard_webhook::lambda_shell::handle(
+        &webhook,
+        lambda_http::request::from_str(&event).unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(response.status(), 401);
     assert!(running.drain_ingest().await.is_empty());
 }

@@ -11,7 +11,10 @@ use switchboard_shared::sinch::signature::{self, SignatureHeaders};
 
 fn sdk_python() -> std::path::PathBuf {
     let python = workspace_root().join(".tools/sinch/bin/python");
-    assert!(python.exists(), "the Sinch SDK is not installed: run `infra/scripts/install-tools.sh sinch` (make test does)");
+    assert!(
+        python.exists(),
+        "the Sinch SDK is not installed: run `infra/scripts/install-tools.sh sinch` (make test does)"
+    );
     python
 }
 
@@ -19,7 +22,10 @@ fn sdk_python() -> std::path::PathBuf {
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
@@ -36,11 +42,30 @@ struct Vector {
 
 fn vectors(count: usize, seed: u64) -> Vec<Vector> {
     let mut rng = Lcg(seed);
-    let words = ["Hej", "Jägaren", "🔥", "\"quoted\"", "line\nbreak", "тест", "\\", "{}", "ok", "مرحبا"];
-    let secrets = ["foo_secret1234", "c2VjcmV0LWxvb2tzLWxpa2UtYmFzZTY0", "ünïcødé-secret", "s p a c e s", "x"];
+    let words = [
+        "Hej",
+        "Jägaren",
+        "🔥",
+        "\"quoted\"",
+        "line\nbreak",
+        "тест",
+        "\\",
+        "{}",
+        "ok",
+        "مرحبا",
+    ];
+    let secrets = [
+        "foo_secret1234",
+        "c2VjcmV0LWxvb2tzLWxpa2UtYmFzZTY0",
+        "ünïcødé-secret",
+        "s p a c e s",
+        "x",
+    ];
     (0..count)
         .map(|i| {
-            let text: Vec<&str> = (0..(rng.next() % 12 + 1)).map(|_| rng.pick(&words)).collect();
+            let text: Vec<&str> = (0..(rng.next() % 12 + 1))
+                .map(|_| rng.pick(&words))
+                .collect();
             Vector {
                 secret: format!("{}{}", rng.pick(&secrets), rng.next()),
                 body: serde_json::json!({ "app_id": APP, "project_id": "p", "message": {
@@ -69,13 +94,23 @@ fn sdk_answers(vectors: &[Vector]) -> Vec<(String, bool)> {
         .stdout(Stdio::piped())
         .spawn()
         .expect("run the SDK");
-    child.stdin.take().unwrap().write_all(serde_json::to_string(&input).unwrap().as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(&input).unwrap().as_bytes())
+        .unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "the SDK script failed");
     let answers: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
     answers
         .iter()
-        .map(|a| (a["sdk_signature"].as_str().unwrap().to_owned(), a["sdk_accepts_given"].as_bool().unwrap()))
+        .map(|a| {
+            (
+                a["sdk_signature"].as_str().unwrap().to_owned(),
+                a["sdk_accepts_given"].as_bool().unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -85,7 +120,11 @@ fn switchboard_and_the_official_sdk_agree_on_fresh_random_vectors() {
     let answers = sdk_answers(&vectors);
     assert_eq!(answers.len(), vectors.len());
     for (vector, (sdk_signature, sdk_accepts_ours)) in vectors.iter().zip(answers) {
-        assert!(sdk_accepts_ours, "the SDK refused Switchboard's signature of {:?}", vector.body);
+        assert!(
+            sdk_accepts_ours,
+            "the SDK refused Switchboard's signature of {:?}",
+            vector.body
+        );
         let headers = SignatureHeaders {
             signature: sdk_signature.clone(),
             nonce: vector.nonce.clone(),
@@ -94,21 +133,47 @@ fn switchboard_and_the_official_sdk_agree_on_fresh_random_vectors() {
         };
         let secret = SecretString::from(vector.secret.clone());
         let window = std::time::Duration::from_secs(300);
-        assert!(signature::verify(&headers, vector.body.as_bytes(), &[&secret], chrono::Utc::now(), window).is_ok());
+        assert!(
+            signature::verify(
+                &headers,
+                vector.body.as_bytes(),
+                &[&secret],
+                chrono::Utc::now(),
+                window
+            )
+            .is_ok()
+        );
         // One changed byte anywhere and the SDK's signature no longer verifies.
         let mut tampered = vector.body.clone().into_bytes();
         let at = tampered.len() / 2;
         tampered[at] ^= 0x20;
-        assert!(signature::verify(&headers, &tampered, &[&secret], chrono::Utc::now(), window).is_err());
+        assert!(
+            signature::verify(&headers, &tampered, &[&secret], chrono::Utc::now(), window).is_err()
+        );
         let other = SecretString::from(format!("{}!", vector.secret));
-        assert!(signature::verify(&headers, vector.body.as_bytes(), &[&other], chrono::Utc::now(), window).is_err());
+        assert!(
+            signature::verify(
+                &headers,
+                vector.body.as_bytes(),
+                &[&other],
+                chrono::Utc::now(),
+                window
+            )
+            .is_err()
+        );
     }
 }
 
 #[tokio::test]
 async fn callbacks_signed_by_the_official_sdk_reach_the_ingest_queue() {
     let running = Running::start("sdk").await;
-    let vectors: Vec<Vector> = vectors(8, 7).into_iter().map(|v| Vector { secret: SECRET.into(), ..v }).collect();
+    let vectors: Vec<Vector> = vectors(8, 7)
+        .into_iter()
+        .map(|v| Vector {
+            secret: SECRET.into(),
+            ..v
+        })
+        .collect();
     let answers = sdk_answers(&vectors);
     for (vector, (sdk_signature, _)) in vectors.iter().zip(&answers) {
         let (status, answer) = running.post(

@@ -39,7 +39,10 @@ async fn a_signed_callback_is_queued_once_however_often_it_arrives() {
     assert_eq!(event["kind"], "message");
     assert_eq!(event["tenant"], "acme");
     assert_eq!(event["service"], "main");
-    assert_eq!(event["queue_address"], format!("{APP}@whatsapp.sinchconversation.com"));
+    assert_eq!(
+        event["queue_address"],
+        format!("{APP}@whatsapp.sinchconversation.com")
+    );
     assert_eq!(event["message"]["text"], "Hello from e2e");
     assert_eq!(event["attached_data"]["queue"], "billing");
     assert_eq!(group, "acme/c/01EQ8172WMDB8008EFT4M30481");
@@ -48,15 +51,31 @@ async fn a_signed_callback_is_queued_once_however_often_it_arrives() {
 #[tokio::test]
 async fn the_all_path_finds_the_service_by_app_id_and_rotation_keeps_the_previous_secret() {
     let running = Running::start("all").await;
-    let mut body: serde_json::Value = serde_json::from_slice(&text_callback("01E2EMESSAGE0000000000000B")).unwrap();
+    let mut body: serde_json::Value =
+        serde_json::from_slice(&text_callback("01E2EMESSAGE0000000000000B")).unwrap();
     body["app_id"] = OTHER_APP.into();
     let body = body.to_string().into_bytes();
     let (status, answer) = running.post_signed(ALL, &body, "e2e-us-secret", 0);
     assert_eq!(status, 200, "{answer}");
     // The main service's secret does not authenticate the us service's app.
-    assert_eq!(running.post_signed(ALL, &text_callback("01E2EMESSAGE0000000000000X"), "e2e-us-secret", 0).0, 401);
+    assert_eq!(
+        running
+            .post_signed(
+                ALL,
+                &text_callback("01E2EMESSAGE0000000000000X"),
+                "e2e-us-secret",
+                0
+            )
+            .0,
+        401
+    );
 
-    let (status, answer) = running.post_signed(ALL, &text_callback("01E2EMESSAGE0000000000000C"), PREVIOUS_SECRET, 0);
+    let (status, answer) = running.post_signed(
+        ALL,
+        &text_callback("01E2EMESSAGE0000000000000C"),
+        PREVIOUS_SECRET,
+        0,
+    );
     assert_eq!(status, 200, "previous secret during rotation: {answer}");
 
     // Sinch leaves app_id empty on contact notifications: any service's secret may match.
@@ -67,12 +86,21 @@ async fn the_all_path_finds_the_service_by_app_id_and_rotation_keeps_the_previou
         .drain_ingest()
         .await
         .into_iter()
-        .map(|(event, _)| (event["service"].as_str().unwrap().to_owned(), event["kind"].as_str().unwrap().to_owned()))
+        .map(|(event, _)| {
+            (
+                event["service"].as_str().unwrap().to_owned(),
+                event["kind"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     kinds.sort();
     assert_eq!(
         kinds,
-        [("main".into(), "message".into()), ("main".into(), "unsupported".into()), ("us".into(), "message".into())]
+        [
+            ("main".into(), "message".into()),
+            ("main".into(), "unsupported".into()),
+            ("us".into(), "message".into())
+        ]
     );
 }
 
@@ -90,43 +118,121 @@ async fn forged_stale_or_foreign_signatures_get_401_and_nothing_is_queued() {
     let headers = |signature: &str, timestamp: &str, algorithm: &str| {
         vec![
             ("x-sinch-webhook-signature".to_owned(), signature.to_owned()),
-            ("x-sinch-webhook-signature-nonce".to_owned(), nonce.to_owned()),
-            ("x-sinch-webhook-signature-timestamp".to_owned(), timestamp.to_owned()),
-            ("x-sinch-webhook-signature-algorithm".to_owned(), algorithm.to_owned()),
+            (
+                "x-sinch-webhook-signature-nonce".to_owned(),
+                nonce.to_owned(),
+            ),
+            (
+                "x-sinch-webhook-signature-timestamp".to_owned(),
+                timestamp.to_owned(),
+            ),
+            (
+                "x-sinch-webhook-signature-algorithm".to_owned(),
+                algorithm.to_owned(),
+            ),
         ]
     };
     let post = |body: &[u8], headers: Vec<(String, String)>| {
-        let pairs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let pairs: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         running.post(MAIN, body, &pairs)
     };
 
-    assert_eq!(post(&tampered, headers(&good, &now, "HmacSHA256")).0, 401, "tampered body");
-    assert_eq!(post(&body, headers(&good, &(now.parse::<i64>().unwrap() + 1).to_string(), "HmacSHA256")).0, 401, "changed timestamp");
-    assert_eq!(post(&body, headers(&good, &now, "HmacSHA1")).0, 401, "other algorithm");
-    assert_eq!(post(&body, headers("not base64!", &now, "HmacSHA256")).0, 401, "garbage signature");
+    assert_eq!(
+        post(&tampered, headers(&good, &now, "HmacSHA256")).0,
+        401,
+        "tampered body"
+    );
+    assert_eq!(
+        post(
+            &body,
+            headers(
+                &good,
+                &(now.parse::<i64>().unwrap() + 1).to_string(),
+                "HmacSHA256"
+            )
+        )
+        .0,
+        401,
+        "changed timestamp"
+    );
+    assert_eq!(
+        post(&body, headers(&good, &now, "HmacSHA1")).0,
+        401,
+        "other algorithm"
+    );
+    assert_eq!(
+        post(&body, headers("not base64!", &now, "HmacSHA256")).0,
+        401,
+        "garbage signature"
+    );
     assert_eq!(post(&body, vec![]).0, 401, "no signature headers");
-    assert_eq!(running.post_signed(MAIN, &body, SECRET, -301).0, 401, "stale timestamp");
-    assert_eq!(running.post_signed(MAIN, &body, SECRET, 301).0, 401, "timestamp from the future");
-    assert_eq!(running.post_signed(MAIN, &body, OTHER_TENANT_SECRET, 0).0, 401, "another tenant's secret");
-    assert_eq!(running.post_signed("/globex/sms/sinchconversation/all", &body, SECRET, 0).0, 401, "acme's secret on globex");
+    assert_eq!(
+        running.post_signed(MAIN, &body, SECRET, -301).0,
+        401,
+        "stale timestamp"
+    );
+    assert_eq!(
+        running.post_signed(MAIN, &body, SECRET, 301).0,
+        401,
+        "timestamp from the future"
+    );
+    assert_eq!(
+        running.post_signed(MAIN, &body, OTHER_TENANT_SECRET, 0).0,
+        401,
+        "another tenant's secret"
+    );
+    assert_eq!(
+        running
+            .post_signed("/globex/sms/sinchconversation/all", &body, SECRET, 0)
+            .0,
+        401,
+        "acme's secret on globex"
+    );
     let (status, answer) = running.post_signed(MAIN, &body, SECRET, 0);
     assert!(!answer.contains(SECRET));
     assert_eq!(status, 200, "the untouched callback still passes: {answer}");
-    assert_eq!(running.drain_ingest().await.len(), 1, "only the genuine callback was queued");
+    assert_eq!(
+        running.drain_ingest().await.len(),
+        1,
+        "only the genuine callback was queued"
+    );
 }
 
 #[tokio::test]
 async fn unknown_tenants_and_services_get_404_and_unconfigured_apps_are_not_lost() {
     let running = Running::start("unknown").await;
     let body = text_callback("01E2EMESSAGE0000000000000E");
-    assert_eq!(running.post_signed("/nobody/sms/sinchconversation/all", &body, SECRET, 0).0, 404);
-    assert_eq!(running.post_signed("/acme/sms/sinchconversation/nope", &body, SECRET, 0).0, 404);
-    assert_eq!(running.post_signed("/acme/sms/other/main", &body, SECRET, 0).0, 404);
+    assert_eq!(
+        running
+            .post_signed("/nobody/sms/sinchconversation/all", &body, SECRET, 0)
+            .0,
+        404
+    );
+    assert_eq!(
+        running
+            .post_signed("/acme/sms/sinchconversation/nope", &body, SECRET, 0)
+            .0,
+        404
+    );
+    assert_eq!(
+        running
+            .post_signed("/acme/sms/other/main", &body, SECRET, 0)
+            .0,
+        404
+    );
     let mut unknown_app: serde_json::Value = serde_json::from_slice(&body).unwrap();
     unknown_app["app_id"] = "01UNKNOWNAPP00000000000000".into();
     let unknown_app = unknown_app.to_string().into_bytes();
     // An app id the tenant has not configured is no reason to believe an unverified body.
-    assert_eq!(running.post_signed(ALL, &unknown_app, "not-a-secret-of-acme", 0).0, 401);
+    assert_eq!(
+        running
+            .post_signed(ALL, &unknown_app, "not-a-secret-of-acme", 0)
+            .0,
+        401
+    );
     // Signed with a secret of the tenant, the same callback is authentic: kept, not lost.
     assert_eq!(running.post_signed(ALL, &unknown_app, SECRET, 0).0, 200);
     assert_eq!(running.drain_ingest().await.len(), 1);
@@ -150,10 +256,28 @@ async fn a_signed_body_that_is_not_json_gets_400_and_is_quarantined() {
     assert_eq!(status, 400, "{answer}");
     assert!(running.drain_ingest().await.is_empty());
     let bucket = running.env("SWITCHBOARD_MEDIA_BUCKET");
-    let listed = running.s3.list_objects_v2().bucket(&bucket).prefix("quarantine/acme/").send().await.unwrap();
-    let keys: Vec<String> = listed.contents().iter().filter_map(|o| o.key().map(str::to_owned)).collect();
+    let listed = running
+        .s3
+        .list_objects_v2()
+        .bucket(&bucket)
+        .prefix("quarantine/acme/")
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<String> = listed
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect();
     assert_eq!(keys.len(), 1, "{keys:?}");
-    let object = running.s3.get_object().bucket(&bucket).key(&keys[0]).send().await.unwrap();
+    let object = running
+        .s3
+        .get_object()
+        .bucket(&bucket)
+        .key(&keys[0])
+        .send()
+        .await
+        .unwrap();
     let kept = object.body.collect().await.unwrap().into_bytes();
     assert_eq!(&kept[..], body, "the exact bytes are kept");
     // Unsigned garbage is refused before anything is stored.
@@ -171,19 +295,35 @@ async fn every_reference_example_is_accepted_as_its_kind() {
         let (status, answer) = running.post_signed(MAIN, &body, SECRET, 0);
         assert_eq!(status, 200, "{}: {answer}", path.display());
         let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
-        expected.push((answer["event_id"].as_str().unwrap().to_owned(), answer["kind"].as_str().unwrap().to_owned()));
+        expected.push((
+            answer["event_id"].as_str().unwrap().to_owned(),
+            answer["kind"].as_str().unwrap().to_owned(),
+        ));
     }
     let mut queued: Vec<(String, String)> = running
         .drain_ingest()
         .await
         .into_iter()
-        .map(|(event, _)| (event["event_id"].as_str().unwrap().to_owned(), event["kind"].as_str().unwrap().to_owned()))
+        .map(|(event, _)| {
+            (
+                event["event_id"].as_str().unwrap().to_owned(),
+                event["kind"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     queued.sort();
     expected.sort();
     assert_eq!(queued, expected);
-    let kinds: std::collections::BTreeSet<&str> = queued.iter().map(|(_, kind)| kind.as_str()).collect();
-    for kind in ["message", "delivery", "contact_event", "consent", "channel_event", "unsupported"] {
+    let kinds: std::collections::BTreeSet<&str> =
+        queued.iter().map(|(_, kind)| kind.as_str()).collect();
+    for kind in [
+        "message",
+        "delivery",
+        "contact_event",
+        "consent",
+        "channel_event",
+        "unsupported",
+    ] {
         assert!(kinds.contains(kind), "no {kind} among {kinds:?}");
     }
 }
@@ -191,12 +331,25 @@ async fn every_reference_example_is_accepted_as_its_kind() {
 #[tokio::test]
 async fn an_unavailable_queue_or_table_gets_503_so_sinch_retries() {
     let running = Running::start("down").await;
-    let missing_queue = format!("{}-missing.fifo", running.env("SWITCHBOARD_INGEST_QUEUE_URL").trim_end_matches(".fifo"));
-    let queue_down = Running::start_with("down-queue", &[("SWITCHBOARD_INGEST_QUEUE_URL", &missing_queue)]).await;
+    let missing_queue = format!(
+        "{}-missing.fifo",
+        running
+            .env("SWITCHBOARD_INGEST_QUEUE_URL")
+            .trim_end_matches(".fifo")
+    );
+    let queue_down = Running::start_with(
+        "down-queue",
+        &[("SWITCHBOARD_INGEST_QUEUE_URL", &missing_queue)],
+    )
+    .await;
     let body = text_callback("01E2EMESSAGE0000000000000F");
     assert_eq!(queue_down.post_signed(MAIN, &body, SECRET, 0).0, 503);
 
-    let table_down = Running::start_with("down-table", &[("SWITCHBOARD_CONFIG_TABLE", "no-such-table")]).await;
+    let table_down = Running::start_with(
+        "down-table",
+        &[("SWITCHBOARD_CONFIG_TABLE", "no-such-table")],
+    )
+    .await;
     assert_eq!(table_down.post_signed(MAIN, &body, SECRET, 0).0, 503);
 
     // Nothing was lost: the same callback, retried once things are back, is queued.

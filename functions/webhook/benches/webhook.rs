@@ -23,7 +23,9 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hmac::{Hmac, Mac};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use sha2::Sha256;
-use switchboard_shared::config::{SeedFile, StoreError, TenantConfig, TenantConfigSource, TenantId};
+use switchboard_shared::config::{
+    SeedFile, StoreError, TenantConfig, TenantConfigSource, TenantId,
+};
 use switchboard_shared::sinch::callback::parse_callback;
 use switchboard_shared::sinch::signature::{self, SignatureHeaders};
 use switchboard_webhook::classify::classify;
@@ -52,7 +54,10 @@ fn callback_body(size: usize) -> Vec<u8> {
         )
     };
     let base = with_text("").len();
-    assert!(size > base, "a {size}-byte body cannot hold the {base}-byte callback");
+    assert!(
+        size > base,
+        "a {size}-byte body cannot hold the {base}-byte callback"
+    );
     let sentence = "Hello, I have a question about my order 4711: the parcel has not arrived yet. ";
     let text: String = sentence.chars().cycle().take(size - base).collect();
     let body = with_text(&text).into_bytes();
@@ -77,16 +82,25 @@ impl Fixture {
         let signed = SignatureHeaders::signed(SECRET.as_bytes(), &body, NONCE, &timestamp);
         let mut headers = HeaderMap::new();
         for (name, value) in signed.to_pairs() {
-            headers.insert(HeaderName::from_static(name), HeaderValue::from_str(value).expect("header value"));
+            headers.insert(
+                HeaderName::from_static(name),
+                HeaderValue::from_str(value).expect("header value"),
+            );
         }
-        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         Fixture {
             size,
             body,
             headers,
             timestamp,
             tenant: demo_tenant(),
-            now: Utc.timestamp_opt(TIMESTAMP + 1, 0).single().expect("valid time"),
+            now: Utc
+                .timestamp_opt(TIMESTAMP + 1, 0)
+                .single()
+                .expect("valid time"),
         }
     }
 }
@@ -104,11 +118,24 @@ fn bare_hmac_sha256(fixture: &Fixture) -> [u8; 32] {
 /// The handler's per-callback CPU work, in its order, without routing, config and I/O.
 fn webhook_work(fixture: &Fixture) -> IngestMessage {
     let headers = &fixture.headers;
-    let signature_headers =
-        SignatureHeaders::from_lookup(|name| headers.get(name).and_then(|value| value.to_str().ok())).expect("headers");
-    let service = fixture.tenant.services.iter().find(|service| service.name.as_str() == SERVICE).expect("service");
-    signature::verify(&signature_headers, &fixture.body, &service.webhook_secrets(), fixture.now, WINDOW)
-        .expect("verifies");
+    let signature_headers = SignatureHeaders::from_lookup(|name| {
+        headers.get(name).and_then(|value| value.to_str().ok())
+    })
+    .expect("headers");
+    let service = fixture
+        .tenant
+        .services
+        .iter()
+        .find(|service| service.name.as_str() == SERVICE)
+        .expect("service");
+    signature::verify(
+        &signature_headers,
+        &fixture.body,
+        &service.webhook_secrets(),
+        fixture.now,
+        WINDOW,
+    )
+    .expect("verifies");
     let callback = parse_callback(&fixture.body).expect("parses");
     let event = classify(TENANT, SERVICE, &callback, &fixture.body, fixture.now);
     IngestMessage::new(&event).expect("serializes")
@@ -116,7 +143,10 @@ fn webhook_work(fixture: &Fixture) -> IngestMessage {
 
 fn demo_tenant() -> TenantConfig {
     let seed = SeedFile::parse(SEED).expect("demo seed parses");
-    seed.tenants.into_iter().find(|tenant| tenant.id.as_str() == TENANT).expect("demo tenant in the seed")
+    seed.tenants
+        .into_iter()
+        .find(|tenant| tenant.id.as_str() == TENANT)
+        .expect("demo tenant in the seed")
 }
 
 /// The demo tenant from the seed file, as DynamoDB would give it back.
@@ -140,8 +170,16 @@ impl IngestQueue for AcceptingQueue {
 struct NoQuarantine;
 
 impl Quarantine for NoQuarantine {
-    async fn keep(&self, _: &str, _: &[u8], _: &str, _: DateTime<Utc>) -> Result<String, QuarantineError> {
-        Err(QuarantineError("the benchmark's bodies are all JSON".to_owned()))
+    async fn keep(
+        &self,
+        _: &str,
+        _: &[u8],
+        _: &str,
+        _: DateTime<Utc>,
+    ) -> Result<String, QuarantineError> {
+        Err(QuarantineError(
+            "the benchmark's bodies are all JSON".to_owned(),
+        ))
     }
 }
 
@@ -150,7 +188,9 @@ type BenchWebhook = Webhook<SeedConfig, AcceptingQueue, NoQuarantine>;
 fn in_memory_webhook() -> BenchWebhook {
     let settings = Settings::from_lookup(|name| match name {
         "SWITCHBOARD_CONFIG_TABLE" => Some("bench-config".to_owned()),
-        "SWITCHBOARD_INGEST_QUEUE_URL" => Some("http://127.0.0.1/123456789012/bench-ingest.fifo".to_owned()),
+        "SWITCHBOARD_INGEST_QUEUE_URL" => {
+            Some("http://127.0.0.1/123456789012/bench-ingest.fifo".to_owned())
+        }
         "SWITCHBOARD_MEDIA_BUCKET" => Some("bench-media".to_owned()),
         // Long enough that every iteration after the first is a cache hit, as in a warm container.
         "SWITCHBOARD_CONFIG_CACHE_TTL_SECS" => Some("3600".to_owned()),
@@ -160,13 +200,26 @@ fn in_memory_webhook() -> BenchWebhook {
     Webhook::new(SeedConfig, AcceptingQueue, NoQuarantine, settings)
 }
 
-fn handle(runtime: &tokio::runtime::Runtime, webhook: &BenchWebhook, fixture: &Fixture) -> StatusCode {
-    let request = WebhookRequest { method: &Method::POST, path: PATH, headers: &fixture.headers, body: &fixture.body };
-    runtime.block_on(webhook.handle_at(request, fixture.now)).status
+fn handle(
+    runtime: &tokio::runtime::Runtime,
+    webhook: &BenchWebhook,
+    fixture: &Fixture,
+) -> StatusCode {
+    let request = WebhookRequest {
+        method: &Method::POST,
+        path: PATH,
+        headers: &fixture.headers,
+        body: &fixture.body,
+    };
+    runtime
+        .block_on(webhook.handle_at(request, fixture.now))
+        .status
 }
 
 fn per_callback(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("tokio runtime");
     let webhook = in_memory_webhook();
     for size in SIZES {
         let fixture = Fixture::new(size);
@@ -177,9 +230,15 @@ fn per_callback(c: &mut Criterion) {
 
         let mut group = c.benchmark_group(format!("callback_{}KiB", fixture.size / 1024));
         group.throughput(Throughput::Bytes(fixture.size as u64));
-        group.bench_function("bare_hmac_sha256", |b| b.iter(|| bare_hmac_sha256(black_box(&fixture))));
-        group.bench_function("webhook_work", |b| b.iter(|| webhook_work(black_box(&fixture))));
-        group.bench_function("handler_in_memory", |b| b.iter(|| handle(&runtime, &webhook, black_box(&fixture))));
+        group.bench_function("bare_hmac_sha256", |b| {
+            b.iter(|| bare_hmac_sha256(black_box(&fixture)))
+        });
+        group.bench_function("webhook_work", |b| {
+            b.iter(|| webhook_work(black_box(&fixture)))
+        });
+        group.bench_function("handler_in_memory", |b| {
+            b.iter(|| handle(&runtime, &webhook, black_box(&fixture)))
+        });
         group.finish();
     }
 }

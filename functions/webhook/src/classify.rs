@@ -9,17 +9,26 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use switchboard_shared::address::QueueAddress;
 use switchboard_shared::contract::{
-    ChannelEvent, ChoiceResponse, Consent, ConsentAction, Contact, ContactEvent, ContactEventType, DeliveryReport,
-    EventBody, FailureReason, INBOUND_SCHEMA_VERSION, InboundEvent, InboundMessage, Location, MediaItem, MediaStatus,
-    QuotedMessage, Reaction, SinchTimes, Unsupported,
+    ChannelEvent, ChoiceResponse, Consent, ConsentAction, Contact, ContactEvent, ContactEventType,
+    DeliveryReport, EventBody, FailureReason, INBOUND_SCHEMA_VERSION, InboundEvent, InboundMessage,
+    Location, MediaItem, MediaStatus, QuotedMessage, Reaction, SinchTimes, Unsupported,
 };
 use switchboard_shared::sinch::callback::{
     self as sinch, Callback, CallbackBody, ContactMessageEvent, ContactMessageKind, MessageInbound,
 };
 
-pub fn classify(tenant: &str, service: &str, callback: &Callback, raw_body: &[u8], now: DateTime<Utc>) -> InboundEvent {
+pub fn classify(
+    tenant: &str,
+    service: &str,
+    callback: &Callback,
+    raw_body: &[u8],
+    now: DateTime<Utc>,
+) -> InboundEvent {
     let (channel, identity) = match callback.channel_identity() {
-        Some(found) => (Some(found.channel.clone()), Some(found.identity.clone()).filter(|id| !id.is_empty())),
+        Some(found) => (
+            Some(found.channel.clone()),
+            Some(found.identity.clone()).filter(|id| !id.is_empty()),
+        ),
         None => (callback.channel().cloned(), None),
     };
     let contact_id = callback.contact_id().map(str::to_owned);
@@ -45,7 +54,10 @@ pub fn classify(tenant: &str, service: &str, callback: &Callback, raw_body: &[u8
         contact,
         conversation_id: callback.conversation_id().map(str::to_owned),
         processing_mode: callback.processing_mode().map(|mode| mode.to_string()),
-        sinch_times: SinchTimes { accepted_time: callback.accepted_time, event_time: callback.event_time },
+        sinch_times: SinchTimes {
+            accepted_time: callback.accepted_time,
+            event_time: callback.event_time,
+        },
         received_at: now,
         correlation_id: callback.correlation_id.clone(),
         attached_data: attached_data(callback.message_metadata.as_deref()),
@@ -61,14 +73,31 @@ pub fn event_id(tenant: &str, callback: &Callback, raw_body: &[u8]) -> String {
     let sinch_identity = match &callback.body {
         CallbackBody::MessageDeliveryReport(report) => report.message_id.as_ref().map(|id| {
             // One message has one report per status, except SWITCHING_CHANNEL once per channel.
-            let status = report.status.as_ref().map(ToString::to_string).unwrap_or_default();
-            let channel = report.channel_identity.as_ref().map(|c| c.channel.to_string()).unwrap_or_default();
+            let status = report
+                .status
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let channel = report
+                .channel_identity
+                .as_ref()
+                .map(|c| c.channel.to_string())
+                .unwrap_or_default();
             format!("{id}/{status}/{channel}")
         }),
-        CallbackBody::OptInNotification(notification) | CallbackBody::OptOutNotification(notification) => notification
-            .request_id
-            .as_ref()
-            .map(|id| format!("{id}/{}", notification.status.as_ref().map(ToString::to_string).unwrap_or_default())),
+        CallbackBody::OptInNotification(notification)
+        | CallbackBody::OptOutNotification(notification) => {
+            notification.request_id.as_ref().map(|id| {
+                format!(
+                    "{id}/{}",
+                    notification
+                        .status
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
+                )
+            })
+        }
         _ => callback.sinch_id().map(str::to_owned),
     }
     .filter(|id| !id.is_empty());
@@ -76,13 +105,16 @@ pub fn event_id(tenant: &str, callback: &Callback, raw_body: &[u8]) -> String {
         Some(id) => format!("id:{id}"),
         None => format!("body:{}", hex::encode(Sha256::digest(raw_body))),
     };
-    let digest = Sha256::digest(format!("{tenant}\n{}\n{identity}", callback.body.trigger()).as_bytes());
+    let digest =
+        Sha256::digest(format!("{tenant}\n{}\n{identity}", callback.body.trigger()).as_bytes());
     hex::encode(&digest[..16])
 }
 
 /// Contact Pro's "attached data": the key-value conversation metadata Sinch echoes back.
 fn attached_data(message_metadata: Option<&str>) -> BTreeMap<String, String> {
-    let Some(Ok(serde_json::Value::Object(object))) = message_metadata.map(serde_json::from_str::<serde_json::Value>) else {
+    let Some(Ok(serde_json::Value::Object(object))) =
+        message_metadata.map(serde_json::from_str::<serde_json::Value>)
+    else {
         return BTreeMap::new();
     };
     object
@@ -96,17 +128,27 @@ fn attached_data(message_metadata: Option<&str>) -> BTreeMap<String, String> {
 
 fn body(callback: &Callback, raw_body: &[u8]) -> EventBody {
     match &callback.body {
-        CallbackBody::Message(message) => EventBody::Message { message: inbound_message(message) },
+        CallbackBody::Message(message) => EventBody::Message {
+            message: inbound_message(message),
+        },
         CallbackBody::MessageDeliveryReport(report) => match &report.message_id {
             Some(message_id) => EventBody::Delivery {
                 delivery: DeliveryReport {
                     message_id: message_id.clone(),
-                    status: report.status.as_ref().map(ToString::to_string).unwrap_or_default(),
+                    status: report
+                        .status
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
                     reason: report.reason.as_ref().map(failure_reason),
                     metadata: report.metadata.clone(),
                 },
             },
-            None => unsupported(callback, raw_body, Some("delivery report without message_id")),
+            None => unsupported(
+                callback,
+                raw_body,
+                Some("delivery report without message_id"),
+            ),
         },
         CallbackBody::Event(event) => {
             let contact_event = if let Some(contact_event) = &event.contact_event {
@@ -115,13 +157,25 @@ fn body(callback: &Callback, raw_body: &[u8]) -> EventBody {
                     sinch::ContactEvent::ComposingEnd => ContactEventType::TypingEnd,
                     sinch::ContactEvent::ConversationDeleted => ContactEventType::ChatEnded,
                     sinch::ContactEvent::Comment(_) => ContactEventType::Comment,
-                    sinch::ContactEvent::Generic(_) | sinch::ContactEvent::Unknown(_) => ContactEventType::Other,
+                    sinch::ContactEvent::Generic(_) | sinch::ContactEvent::Unknown(_) => {
+                        ContactEventType::Other
+                    }
                 };
-                let raw = matches!(event_type, ContactEventType::Comment | ContactEventType::Other)
-                    .then(|| serde_json::to_value(contact_event).ok())
-                    .flatten();
-                ContactEvent { event_id: event.id.clone(), event_type, reaction: None, raw }
-            } else if let Some(ContactMessageEvent::Reaction(reaction)) = &event.contact_message_event {
+                let raw = matches!(
+                    event_type,
+                    ContactEventType::Comment | ContactEventType::Other
+                )
+                .then(|| serde_json::to_value(contact_event).ok())
+                .flatten();
+                ContactEvent {
+                    event_id: event.id.clone(),
+                    event_type,
+                    reaction: None,
+                    raw,
+                }
+            } else if let Some(ContactMessageEvent::Reaction(reaction)) =
+                &event.contact_message_event
+            {
                 ContactEvent {
                     event_id: event.id.clone(),
                     event_type: ContactEventType::Reaction,
@@ -137,23 +191,35 @@ fn body(callback: &Callback, raw_body: &[u8]) -> EventBody {
                     event_id: event.id.clone(),
                     event_type: ContactEventType::Other,
                     reaction: None,
-                    raw: event.contact_message_event.as_ref().and_then(|inner| serde_json::to_value(inner).ok()),
+                    raw: event
+                        .contact_message_event
+                        .as_ref()
+                        .and_then(|inner| serde_json::to_value(inner).ok()),
                 }
             };
             EventBody::ContactEvent { contact_event }
         }
-        CallbackBody::OptInNotification(notification) | CallbackBody::OptOutNotification(notification) => EventBody::Consent {
+        CallbackBody::OptInNotification(notification)
+        | CallbackBody::OptOutNotification(notification) => EventBody::Consent {
             consent: Consent {
-                action: if matches!(callback.body, CallbackBody::OptInNotification(_)) { ConsentAction::OptIn } else { ConsentAction::OptOut },
+                action: if matches!(callback.body, CallbackBody::OptInNotification(_)) {
+                    ConsentAction::OptIn
+                } else {
+                    ConsentAction::OptOut
+                },
                 status: notification.status.as_ref().map(ToString::to_string),
                 request_id: notification.request_id.clone(),
-                error_description: notification.error_details.as_ref().and_then(|details| details.description.clone()),
+                error_description: notification
+                    .error_details
+                    .as_ref()
+                    .and_then(|details| details.description.clone()),
             },
         },
         CallbackBody::ChannelEventNotification(notification) => EventBody::ChannelEvent {
             channel_event: ChannelEvent {
                 event_type: notification.channel_event.event_type.clone(),
-                additional_data: Some(notification.channel_event.additional_data.clone()).filter(|data| !data.is_null()),
+                additional_data: Some(notification.channel_event.additional_data.clone())
+                    .filter(|data| !data.is_null()),
             },
         },
         CallbackBody::Unparsed { reason, .. } => unsupported(callback, raw_body, Some(reason)),
@@ -174,18 +240,28 @@ fn inbound_message(message: &MessageInbound) -> InboundMessage {
             .reply_to
             .as_ref()
             .filter(|reply| !reply.message_id.is_empty())
-            .map(|reply| QuotedMessage { message_id: reply.message_id.clone(), reply_id: None }),
+            .map(|reply| QuotedMessage {
+                message_id: reply.message_id.clone(),
+                reply_id: None,
+            }),
         sender_id: message.sender_id.clone(),
         raw_content: None,
     };
     match &content.kind {
         ContactMessageKind::Text(text) => inbound.text = Some(text.text.clone()),
         ContactMessageKind::Media(media) => {
-            inbound.media.push(pending_media(&media.url, media.thumbnail_url.clone(), media.filename_override.clone(), None));
+            inbound.media.push(pending_media(
+                &media.url,
+                media.thumbnail_url.clone(),
+                media.filename_override.clone(),
+                None,
+            ));
         }
         ContactMessageKind::MediaCard(card) => {
             inbound.text = card.caption.clone();
-            inbound.media.push(pending_media(&card.url, None, None, card.caption.clone()));
+            inbound
+                .media
+                .push(pending_media(&card.url, None, None, card.caption.clone()));
         }
         ContactMessageKind::Location(location) => {
             let coordinates = location.coordinates.as_ref();
@@ -202,21 +278,30 @@ fn inbound_message(message: &MessageInbound) -> InboundMessage {
             }
         }
         ContactMessageKind::ChoiceResponse(choice) => {
-            inbound.choice_response =
-                Some(ChoiceResponse { message_id: choice.message_id.clone(), postback_data: choice.postback_data.clone() });
+            inbound.choice_response = Some(ChoiceResponse {
+                message_id: choice.message_id.clone(),
+                postback_data: choice.postback_data.clone(),
+            });
         }
         ContactMessageKind::Fallback(fallback) => {
             inbound.text = fallback.raw_message.clone();
             inbound.raw_content = serde_json::to_value(content).ok();
         }
-        ContactMessageKind::ProductResponse(_) | ContactMessageKind::ChannelSpecific(_) | ContactMessageKind::Unknown(_) => {
+        ContactMessageKind::ProductResponse(_)
+        | ContactMessageKind::ChannelSpecific(_)
+        | ContactMessageKind::Unknown(_) => {
             inbound.raw_content = serde_json::to_value(content).ok();
         }
     }
     inbound
 }
 
-fn pending_media(url: &str, thumbnail_url: Option<String>, filename: Option<String>, caption: Option<String>) -> MediaItem {
+fn pending_media(
+    url: &str,
+    thumbnail_url: Option<String>,
+    filename: Option<String>,
+    caption: Option<String>,
+) -> MediaItem {
     MediaItem {
         source_url: url.to_owned(),
         thumbnail_url,

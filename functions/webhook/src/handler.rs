@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use http::{HeaderMap, Method, StatusCode};
-use switchboard_shared::config::{ConfigCache, MessagingService, StoreError, TenantConfig, TenantConfigSource};
+use switchboard_shared::config::{
+    ConfigCache, MessagingService, StoreError, TenantConfig, TenantConfigSource,
+};
 use switchboard_shared::sinch::callback::{Callback, parse_callback};
 use switchboard_shared::sinch::signature::{self, SignatureHeaders};
 use tracing::{info, warn};
@@ -32,7 +34,10 @@ pub struct WebhookResponse {
 
 impl WebhookResponse {
     fn json(status: StatusCode, value: serde_json::Value) -> WebhookResponse {
-        WebhookResponse { status, body: value.to_string() }
+        WebhookResponse {
+            status,
+            body: value.to_string(),
+        }
     }
 
     fn error(status: StatusCode, message: impl Into<String>) -> WebhookResponse {
@@ -50,17 +55,30 @@ pub struct Webhook<C, Q, R> {
 impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
     pub fn new(config_source: C, ingest: Q, quarantine: R, settings: Settings) -> Self {
         let config = ConfigCache::new(config_source, settings.config_cache_ttl);
-        Webhook { config, ingest, quarantine, settings }
+        Webhook {
+            config,
+            ingest,
+            quarantine,
+            settings,
+        }
     }
 
     pub async fn handle(&self, request: WebhookRequest<'_>) -> WebhookResponse {
         self.handle_at(request, Utc::now()).await
     }
 
-    pub async fn handle_at(&self, request: WebhookRequest<'_>, now: DateTime<Utc>) -> WebhookResponse {
+    pub async fn handle_at(
+        &self,
+        request: WebhookRequest<'_>,
+        now: DateTime<Utc>,
+    ) -> WebhookResponse {
         let response = self.respond(&request, now).await;
         if response.status.is_success() {
-            info!(status = response.status.as_u16(), path = request.path, "callback accepted");
+            info!(
+                status = response.status.as_u16(),
+                path = request.path,
+                "callback accepted"
+            );
         } else {
             warn!(status = response.status.as_u16(), path = request.path, answer = %response.body, "callback refused");
         }
@@ -78,25 +96,43 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
         if request.body.len() > self.settings.max_body_bytes {
             return WebhookResponse::error(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                format!("body of {} bytes is over the limit of {}", request.body.len(), self.settings.max_body_bytes),
+                format!(
+                    "body of {} bytes is over the limit of {}",
+                    request.body.len(),
+                    self.settings.max_body_bytes
+                ),
             );
         }
         let tenant = match self.config.tenant(&route.tenant).await {
             Ok(Some(tenant)) => tenant,
-            Ok(None) => return WebhookResponse::error(StatusCode::NOT_FOUND, format!("unknown tenant '{}'", route.tenant)),
+            Ok(None) => {
+                return WebhookResponse::error(
+                    StatusCode::NOT_FOUND,
+                    format!("unknown tenant '{}'", route.tenant),
+                );
+            }
             Err(err) => return store_failure(&err),
         };
 
         // Parsed before the signature check because `/all` finds its service (and so its secret)
         // by the body's app id; nothing parsed is trusted or used until the signature verifies.
         let parsed = parse_callback(request.body);
-        let app_id = parsed.as_ref().ok().map(|callback| callback.app_id.clone()).filter(|id| !id.is_empty());
-        let known_service = app_id.as_deref().and_then(|app_id| tenant.service_for_app(app_id));
+        let app_id = parsed
+            .as_ref()
+            .ok()
+            .map(|callback| callback.app_id.clone())
+            .filter(|id| !id.is_empty());
+        let known_service = app_id
+            .as_deref()
+            .and_then(|app_id| tenant.service_for_app(app_id));
         let candidates: Vec<&MessagingService> = match (&route.service, known_service) {
             (ServiceSelector::Named(name), _) => match tenant.service(name) {
                 Some(service) => vec![service],
                 None => {
-                    return WebhookResponse::error(StatusCode::NOT_FOUND, format!("unknown service '{name}' of tenant '{}'", tenant.id));
+                    return WebhookResponse::error(
+                        StatusCode::NOT_FOUND,
+                        format!("unknown service '{name}' of tenant '{}'", tenant.id),
+                    );
                 }
             },
             (ServiceSelector::ByAppId, Some(service)) => vec![service],
@@ -112,24 +148,45 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
                 // Always 401, whatever the app id: an unauthenticated caller learns nothing about
                 // which apps exist.
                 warn!(tenant = %tenant.id, reason = %err, "signature refused");
-                return WebhookResponse::error(StatusCode::UNAUTHORIZED, format!("signature refused: {err}"));
+                return WebhookResponse::error(
+                    StatusCode::UNAUTHORIZED,
+                    format!("signature refused: {err}"),
+                );
             }
         };
 
         let callback = match parsed {
             Ok(callback) => callback,
-            Err(err) => return self.quarantine(&tenant, request.body, &err.to_string(), now).await,
+            Err(err) => {
+                return self
+                    .quarantine(&tenant, request.body, &err.to_string(), now)
+                    .await;
+            }
         };
-        if let Some(app_id) = app_id.as_deref().filter(|app_id| !service.serves_app(app_id)) {
+        if let Some(app_id) = app_id
+            .as_deref()
+            .filter(|app_id| !service.serves_app(app_id))
+        {
             // Authentic (signed with this service's secret) but for an app not configured here,
             // typically one added in Sinch before Switchboard: forwarded, not lost.
             warn!(tenant = %tenant.id, service = %service.name, app_id, "callback for an app id not configured on its service");
         }
-        self.forward(&tenant, service, &callback, request.body, now).await
+        self.forward(&tenant, service, &callback, request.body, now)
+            .await
     }
 
-    async fn quarantine(&self, tenant: &TenantConfig, body: &[u8], reason: &str, now: DateTime<Utc>) -> WebhookResponse {
-        match self.quarantine.keep(tenant.id.as_str(), body, reason, now).await {
+    async fn quarantine(
+        &self,
+        tenant: &TenantConfig,
+        body: &[u8],
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> WebhookResponse {
+        match self
+            .quarantine
+            .keep(tenant.id.as_str(), body, reason, now)
+            .await
+        {
             Ok(key) => {
                 warn!(tenant = %tenant.id, %key, reason, "signed body is not a JSON callback; quarantined");
                 WebhookResponse::json(
@@ -139,7 +196,10 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
             }
             Err(err) => {
                 warn!(tenant = %tenant.id, error = %err, "quarantine failed; asking Sinch to retry");
-                WebhookResponse::error(StatusCode::SERVICE_UNAVAILABLE, "could not keep the body; retry later")
+                WebhookResponse::error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "could not keep the body; retry later",
+                )
             }
         }
     }
@@ -152,14 +212,25 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
         body: &[u8],
         now: DateTime<Utc>,
     ) -> WebhookResponse {
-        let event = classify(tenant.id.as_str(), service.name.as_str(), callback, body, now);
+        let event = classify(
+            tenant.id.as_str(),
+            service.name.as_str(),
+            callback,
+            body,
+            now,
+        );
         let message = match IngestMessage::new(&event) {
             Ok(message) => message,
-            Err(err) => return WebhookResponse::error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
+            Err(err) => {
+                return WebhookResponse::error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string());
+            }
         };
         if let Err(err) = self.ingest.send(&message).await {
             warn!(tenant = %tenant.id, error = %err, "ingest queue unavailable; asking Sinch to retry");
-            return WebhookResponse::error(StatusCode::SERVICE_UNAVAILABLE, "could not queue the callback; retry later");
+            return WebhookResponse::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "could not queue the callback; retry later",
+            );
         }
         info!(tenant = %tenant.id, service = %service.name, kind = message.kind, event_id = %event.event_id, "queued");
         WebhookResponse::json(
@@ -175,10 +246,21 @@ fn verify<'s>(
     now: DateTime<Utc>,
     window: std::time::Duration,
 ) -> Result<&'s MessagingService, signature::SignatureError> {
-    let headers = SignatureHeaders::from_lookup(|name| request.headers.get(name).and_then(|value| value.to_str().ok()))?;
+    let headers = SignatureHeaders::from_lookup(|name| {
+        request
+            .headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+    })?;
     let mut last_error = signature::SignatureError::NoSecretConfigured;
     for service in candidates {
-        match signature::verify(&headers, request.body, &service.webhook_secrets(), now, window) {
+        match signature::verify(
+            &headers,
+            request.body,
+            &service.webhook_secrets(),
+            now,
+            window,
+        ) {
             Ok(_) => return Ok(service),
             Err(err) => last_error = err,
         }
@@ -188,6 +270,10 @@ fn verify<'s>(
 
 fn store_failure(err: &StoreError) -> WebhookResponse {
     warn!(error = %err, "config store failed");
-    let status = if err.is_retryable() { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::INTERNAL_SERVER_ERROR };
+    let status = if err.is_retryable() {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    };
     WebhookResponse::error(status, "configuration unavailable; retry later")
 }

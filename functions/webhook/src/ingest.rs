@@ -28,9 +28,13 @@ fn is_group_id_char(c: char) -> bool {
 pub fn group_id(event: &InboundEvent) -> String {
     let scope = if let Some(conversation) = &event.conversation_id {
         format!("c/{conversation}")
-    } else if let (Some(channel), Some(identity)) =
-        (&event.channel, event.contact.as_ref().and_then(|c| c.channel_identity.as_ref()))
-    {
+    } else if let (Some(channel), Some(identity)) = (
+        &event.channel,
+        event
+            .contact
+            .as_ref()
+            .and_then(|c| c.channel_identity.as_ref()),
+    ) {
         format!("i/{channel}/{identity}")
     } else {
         format!("a/{}", event.app_id)
@@ -68,7 +72,8 @@ impl IngestMessage {
 }
 
 pub trait IngestQueue: Send + Sync {
-    fn send(&self, message: &IngestMessage) -> impl Future<Output = Result<(), IngestError>> + Send;
+    fn send(&self, message: &IngestMessage)
+    -> impl Future<Output = Result<(), IngestError>> + Send;
 }
 
 #[derive(Debug, Clone)]
@@ -79,12 +84,19 @@ pub struct SqsIngestQueue {
 
 impl SqsIngestQueue {
     pub fn new(client: aws_sdk_sqs::Client, queue_url: impl Into<String>) -> SqsIngestQueue {
-        SqsIngestQueue { client, queue_url: queue_url.into() }
+        SqsIngestQueue {
+            client,
+            queue_url: queue_url.into(),
+        }
     }
 }
 
 fn string_attribute(value: &str) -> Option<MessageAttributeValue> {
-    MessageAttributeValue::builder().data_type("String").string_value(value).build().ok()
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .ok()
 }
 
 impl IngestQueue for SqsIngestQueue {
@@ -103,7 +115,9 @@ impl IngestQueue for SqsIngestQueue {
             ))
             .send()
             .await
-            .map_err(|err| IngestError::Unavailable(switchboard_shared::aws::describe_error(&err)))?;
+            .map_err(|err| {
+                IngestError::Unavailable(switchboard_shared::aws::describe_error(&err))
+            })?;
         Ok(())
     }
 }

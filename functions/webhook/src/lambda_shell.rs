@@ -27,7 +27,12 @@ pub async fn handle<C: TenantConfigSource, Q: IngestQueue, R: Quarantine>(
         .body(Body::Text(answer.body))?)
 }
 
-pub async fn run<C: TenantConfigSource, Q: IngestQueue, R: Quarantine>(webhook: Webhook<C, Q, R>) -> Result<(), Error> {
+pub async fn run<C: TenantConfigSource, Q: IngestQueue, R: Quarantine>(
+    webhook: Webhook<C, Q, R>,
+) -> Result<(), Error> {
     let webhook = &webhook;
-    lambda_http::run(lambda_http::service_fn(move |request: Request| handle(webhook, request))).await
+    lambda_http::run(lambda_http::service_fn(move |request: Request| {
+        handle(webhook, request)
+    }))
+    .await
 }

@@ -22,8 +22,17 @@ pub type AwsWebhook = Webhook<ConfigStore, ingest::SqsIngestQueue, quarantine::S
 /// Builds the AWS clients once per process; reused by every invocation of a warm container.
 pub async fn build(settings: settings::Settings) -> AwsWebhook {
     let sdk = switchboard_shared::aws::load_sdk_config().await;
-    let config = ConfigStore::new(switchboard_shared::aws::dynamodb_client(&sdk), settings.config_table.clone());
-    let ingest = ingest::SqsIngestQueue::new(switchboard_shared::aws::sqs_client(&sdk), settings.ingest_queue_url.clone());
-    let quarantine = quarantine::S3Quarantine::new(switchboard_shared::aws::s3_client(&sdk), settings.media_bucket.clone());
+    let config = ConfigStore::new(
+        switchboard_shared::aws::dynamodb_client(&sdk),
+        settings.config_table.clone(),
+    );
+    let ingest = ingest::SqsIngestQueue::new(
+        switchboard_shared::aws::sqs_client(&sdk),
+        settings.ingest_queue_url.clone(),
+    );
+    let quarantine = quarantine::S3Quarantine::new(
+        switchboard_shared::aws::s3_client(&sdk),
+        settings.media_bucket.clone(),
+    );
     Webhook::new(config, ingest, quarantine, settings)
 }

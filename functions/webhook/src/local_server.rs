@@ -39,8 +39,12 @@ where
         };
         let webhook = Arc::clone(&webhook);
         tokio::spawn(async move {
-            let service = service_fn(move |request| answer(Arc::clone(&webhook), request, max_body_bytes));
-            if let Err(err) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
+            let service =
+                service_fn(move |request| answer(Arc::clone(&webhook), request, max_body_bytes));
+            if let Err(err) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
                 warn!(%peer, error = %err, "connection ended with an error");
             }
         });
@@ -57,11 +61,19 @@ async fn answer<C: TenantConfigSource, Q: IngestQueue, R: Quarantine>(
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
             // Over the limit (or the client went away): same answer the handler gives.
-            return Ok(reply(StatusCode::PAYLOAD_TOO_LARGE, format!("{{\"error\":\"body is over the limit of {max_body_bytes} bytes\"}}")));
+            return Ok(reply(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("{{\"error\":\"body is over the limit of {max_body_bytes} bytes\"}}"),
+            ));
         }
     };
     let answer = webhook
-        .handle(WebhookRequest { method: &parts.method, path: parts.uri.path(), headers: &parts.headers, body: &body })
+        .handle(WebhookRequest {
+            method: &parts.method,
+            path: parts.uri.path(),
+            headers: &parts.headers,
+            body: &body,
+        })
         .await;
     Ok(reply(answer.status, answer.body))
 }
@@ -69,9 +81,10 @@ async fn answer<C: TenantConfigSource, Q: IngestQueue, R: Quarantine>(
 fn reply(status: StatusCode, body: String) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
     response
 }
 

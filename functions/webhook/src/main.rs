@@ -20,7 +20,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     }
 
     let port: u16 = match std::env::var("SWITCHBOARD_HTTP_PORT") {
-        Ok(text) => text.parse().map_err(|_| format!("SWITCHBOARD_HTTP_PORT '{text}' is not a port number"))?,
+        Ok(text) => text
+            .parse()
+            .map_err(|_| format!("SWITCHBOARD_HTTP_PORT '{text}' is not a port number"))?,
         Err(_) => 3000,
     };
     let listener = local_server::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;

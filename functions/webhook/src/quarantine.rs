@@ -30,16 +30,29 @@ pub struct S3Quarantine {
 
 impl S3Quarantine {
     pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> S3Quarantine {
-        S3Quarantine { client, bucket: bucket.into() }
+        S3Quarantine {
+            client,
+            bucket: bucket.into(),
+        }
     }
 }
 
 pub fn quarantine_key(tenant: &str, now: DateTime<Utc>) -> String {
-    format!("quarantine/{tenant}/{}/{}.bin", now.format("%Y-%m-%d"), uuid::Uuid::new_v4())
+    format!(
+        "quarantine/{tenant}/{}/{}.bin",
+        now.format("%Y-%m-%d"),
+        uuid::Uuid::new_v4()
+    )
 }
 
 impl Quarantine for S3Quarantine {
-    async fn keep(&self, tenant: &str, body: &[u8], reason: &str, now: DateTime<Utc>) -> Result<String, QuarantineError> {
+    async fn keep(
+        &self,
+        tenant: &str,
+        body: &[u8],
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, QuarantineError> {
         let key = quarantine_key(tenant, now);
         self.client
             .put_object()

@@ -51,16 +51,39 @@ mod tests {
     fn named_service_all_and_stage_prefixes() {
         let route = parse_path("/acme/sms/sinchconversation/main").unwrap();
         assert_eq!(route.tenant.as_str(), "acme");
-        assert_eq!(route.service, ServiceSelector::Named(ServiceName::parse("main").unwrap()));
-        assert_eq!(parse_path("/acme/sms/sinchconversation/all").unwrap().service, ServiceSelector::ByAppId);
-        assert_eq!(parse_path("/prod/acme/sms/sinchconversation/all/").unwrap().tenant.as_str(), "acme");
+        assert_eq!(
+            route.service,
+            ServiceSelector::Named(ServiceName::parse("main").unwrap())
+        );
+        assert_eq!(
+            parse_path("/acme/sms/sinchconversation/all")
+                .unwrap()
+                .service,
+            ServiceSelector::ByAppId
+        );
+        assert_eq!(
+            parse_path("/prod/acme/sms/sinchconversation/all/")
+                .unwrap()
+                .tenant
+                .as_str(),
+            "acme"
+        );
     }
 
     #[test]
     fn anything_else_is_not_a_route() {
-        for path in ["/", "/acme", "/acme/sms/other/main", "/acme/mms/sinchconversation/main", "/sms/sinchconversation/main"] {
+        for path in [
+            "/",
+            "/acme",
+            "/acme/sms/other/main",
+            "/acme/mms/sinchconversation/main",
+            "/sms/sinchconversation/main",
+        ] {
             assert!(parse_path(path).is_err(), "{path}");
         }
-        assert!(matches!(parse_path("/ACME!/sms/sinchconversation/main"), Err(RouteError::BadName(_))));
+        assert!(matches!(
+            parse_path("/ACME!/sms/sinchconversation/main"),
+            Err(RouteError::BadName(_))
+        ));
     }
 }

@@ -35,9 +35,14 @@ impl Settings {
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
         let required = |name: &'static str| {
-            get(name).filter(|value| !value.trim().is_empty()).ok_or(SettingsError::Missing(name))
+            get(name)
+                .filter(|value| !value.trim().is_empty())
+                .ok_or(SettingsError::Missing(name))
         };
-        let number = |name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| -> Result<u64, SettingsError> {
+        let number = |name: &'static str,
+                      default: u64,
+                      range: std::ops::RangeInclusive<u64>|
+         -> Result<u64, SettingsError> {
             let Some(text) = get(name).filter(|value| !value.trim().is_empty()) else {
                 return Ok(default);
             };
@@ -84,7 +89,10 @@ mod tests {
     use super::*;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |name| map.get(name).cloned()
     }
 
@@ -104,10 +112,15 @@ mod tests {
 
     #[test]
     fn each_required_name_is_reported_when_missing() {
-        for skip in 0..REQUIRED.len() {
-            let pairs: Vec<_> = REQUIRED.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, p)| *p).collect();
+        for (skip, (missing, _)) in REQUIRED.iter().enumerate() {
+            let pairs: Vec<_> = REQUIRED
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != skip)
+                .map(|(_, p)| *p)
+                .collect();
             let err = Settings::from_lookup(lookup(&pairs)).unwrap_err();
-            assert_eq!(err, SettingsError::Missing(REQUIRED[skip].0));
+            assert_eq!(err, SettingsError::Missing(missing));
         }
     }
 
@@ -120,7 +133,9 @@ mod tests {
         ] {
             let mut pairs = REQUIRED.to_vec();
             pairs.push((name, value));
-            let err = Settings::from_lookup(lookup(&pairs)).unwrap_err().to_string();
+            let err = Settings::from_lookup(lookup(&pairs))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(name), "{err}");
         }
     }

@@ -2,19 +2,30 @@
 
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
-use switchboard_shared::contract::{ConsentAction, ContactEventType, EventBody, InboundEvent, MediaStatus};
+use switchboard_shared::contract::{
+    ConsentAction, ContactEventType, EventBody, InboundEvent, MediaStatus,
+};
 use switchboard_shared::sinch::callback::parse_callback;
 use switchboard_webhook::classify::{classify, event_id};
 use switchboard_webhook::ingest::{IngestMessage, group_id};
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/../../shared/tests/fixtures/callbacks/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../shared/tests/fixtures/callbacks/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read(&path).unwrap_or_else(|err| panic!("{path}: {err}"))
 }
 
 fn event_of(body: &[u8]) -> InboundEvent {
     let callback = parse_callback(body).expect("callback parses");
-    classify("acme", "main", &callback, body, Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap())
+    classify(
+        "acme",
+        "main",
+        &callback,
+        body,
+        Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap(),
+    )
 }
 
 fn event(name: &str) -> InboundEvent {
@@ -24,64 +35,122 @@ fn event(name: &str) -> InboundEvent {
 #[test]
 fn whatsapp_text_with_quote_and_metadata() {
     let event = event("mo_whatsapp_text_reply_to");
-    let EventBody::Message { message } = &event.body else { panic!("{:?}", event.body) };
+    let EventBody::Message { message } = &event.body else {
+        panic!("{:?}", event.body)
+    };
     assert_eq!(message.message_id, "01EQ8235TD19N21XQTH12B145D");
     assert_eq!(message.text.as_deref(), Some("Hi!"));
-    assert_eq!(message.quoted_message.as_ref().map(|q| q.message_id.as_str()), Some("01EQ8200000000000000000000"));
+    assert_eq!(
+        message
+            .quoted_message
+            .as_ref()
+            .map(|q| q.message_id.as_str()),
+        Some("01EQ8200000000000000000000")
+    );
     assert_eq!(message.sender_id.as_deref(), Some("46701234567"));
     assert_eq!(
-        event.queue_address.as_ref().map(ToString::to_string).as_deref(),
+        event
+            .queue_address
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
         Some("01EB37HMH1M6SV18ABNS3G135H@whatsapp.sinchconversation.com")
     );
     let contact = event.contact.as_ref().unwrap();
     assert_eq!(contact.id.as_deref(), Some("01EQ4174TGGY5B1VPTPGHW19R0"));
     assert_eq!(contact.channel_identity.as_deref(), Some("46712312312"));
-    assert_eq!(contact.display_name.as_deref(), Some("46712312312"), "identity stands in for the name");
-    assert_eq!(event.conversation_id.as_deref(), Some("01EQ8172WMDB8008EFT4M30481"));
-    assert_eq!(event.attached_data.get("queue").map(String::as_str), Some("billing"));
+    assert_eq!(
+        contact.display_name.as_deref(),
+        Some("46712312312"),
+        "identity stands in for the name"
+    );
+    assert_eq!(
+        event.conversation_id.as_deref(),
+        Some("01EQ8172WMDB8008EFT4M30481")
+    );
+    assert_eq!(
+        event.attached_data.get("queue").map(String::as_str),
+        Some("billing")
+    );
     assert_eq!(event.correlation_id.as_deref(), Some("case-42"));
     assert_eq!(event.processing_mode.as_deref(), Some("CONVERSATION"));
-    assert_eq!(event.sinch_times.accepted_time.unwrap().timestamp_subsec_micros(), 993_024);
+    assert_eq!(
+        event
+            .sinch_times
+            .accepted_time
+            .unwrap()
+            .timestamp_subsec_micros(),
+        993_024
+    );
     assert_eq!(group_id(&event), "acme/c/01EQ8172WMDB8008EFT4M30481");
 }
 
 #[test]
 fn media_and_media_cards_are_pending_media_items() {
     let event_media = event("mo_whatsapp_media");
-    let EventBody::Message { message } = &event_media.body else { panic!() };
+    let EventBody::Message { message } = &event_media.body else {
+        panic!()
+    };
     assert_eq!(message.content_kind, "media_message");
     assert_eq!(message.media.len(), 1);
     assert_eq!(message.media[0].status, MediaStatus::Pending);
     assert!(message.media[0].source_url.starts_with("https://"));
 
-    let EventBody::Message { message } = event("mo_whatsapp_media_card").body else { panic!() };
+    let EventBody::Message { message } = event("mo_whatsapp_media_card").body else {
+        panic!()
+    };
     assert_eq!(message.media[0].caption.as_deref(), Some("caption text"));
     assert_eq!(message.text.as_deref(), Some("caption text"));
 
-    let EventBody::Message { message } = event("mo_whatsapp_media_full_reply_to").body else { panic!() };
-    assert_eq!(message.media[0].thumbnail_url.as_deref(), Some("another url"));
-    assert_eq!(message.media[0].filename.as_deref(), Some("filename override value"));
+    let EventBody::Message { message } = event("mo_whatsapp_media_full_reply_to").body else {
+        panic!()
+    };
+    assert_eq!(
+        message.media[0].thumbnail_url.as_deref(),
+        Some("another url")
+    );
+    assert_eq!(
+        message.media[0].filename.as_deref(),
+        Some("filename override value")
+    );
     assert!(message.quoted_message.is_some());
 }
 
 #[test]
 fn location_choice_and_the_raw_kinds() {
-    let EventBody::Message { message } = event("mo_whatsapp_location").body else { panic!() };
+    let EventBody::Message { message } = event("mo_whatsapp_location").body else {
+        panic!()
+    };
     let location = message.location.unwrap();
-    assert_eq!((location.latitude, location.longitude), (55.727802, 13.175061));
+    assert_eq!(
+        (location.latitude, location.longitude),
+        (55.727802, 13.175061)
+    );
     assert_eq!(location.title.as_deref(), Some("ICA Jägaren"));
 
-    let EventBody::Message { message } = event("mo_whatsapp_choice_response").body else { panic!() };
-    assert_eq!(message.choice_response.unwrap().postback_data.as_deref(), Some("email_postback"));
+    let EventBody::Message { message } = event("mo_whatsapp_choice_response").body else {
+        panic!()
+    };
+    assert_eq!(
+        message.choice_response.unwrap().postback_data.as_deref(),
+        Some("email_postback")
+    );
 
     for (name, kind) in [
         ("mo_whatsapp_fallback", "fallback_message"),
         ("mo_whatsapp_product_response", "product_response_message"),
-        ("mo_whatsapp_channel_specific_nfm_reply", "channel_specific_message"),
+        (
+            "mo_whatsapp_channel_specific_nfm_reply",
+            "channel_specific_message",
+        ),
     ] {
-        let EventBody::Message { message } = event(name).body else { panic!("{name}") };
+        let EventBody::Message { message } = event(name).body else {
+            panic!("{name}")
+        };
         assert_eq!(message.content_kind, kind);
-        let raw = message.raw_content.unwrap_or_else(|| panic!("{name} keeps its raw content"));
+        let raw = message
+            .raw_content
+            .unwrap_or_else(|| panic!("{name} keeps its raw content"));
         assert!(raw.get(kind).is_some(), "{name}: {raw}");
     }
 }
@@ -89,11 +158,16 @@ fn location_choice_and_the_raw_kinds() {
 #[test]
 fn delivery_report_keeps_status_and_reason() {
     let event = event("dlr_whatsapp_failed_outside_window");
-    let EventBody::Delivery { delivery } = &event.body else { panic!() };
+    let EventBody::Delivery { delivery } = &event.body else {
+        panic!()
+    };
     assert_eq!(delivery.message_id, "01EQBF0BT63J7S1FEKJZ0Z08VD");
     assert_eq!(delivery.status, "FAILED");
     let reason = delivery.reason.as_ref().unwrap();
-    assert_eq!(reason.code.as_deref(), Some("OUTSIDE_ALLOWED_SENDING_WINDOW"));
+    assert_eq!(
+        reason.code.as_deref(),
+        Some("OUTSIDE_ALLOWED_SENDING_WINDOW")
+    );
     assert_eq!(reason.sub_code.as_deref(), Some("UNSPECIFIED_SUB_CODE"));
     assert_eq!(group_id(&event), "acme/c/01EQBCFQR3EGE60P42H6H1117J");
 }
@@ -101,45 +175,83 @@ fn delivery_report_keeps_status_and_reason() {
 #[test]
 fn contact_events_consent_and_channel_events() {
     let composing = event("event_rcs_composing");
-    let EventBody::ContactEvent { contact_event } = &composing.body else { panic!() };
+    let EventBody::ContactEvent { contact_event } = &composing.body else {
+        panic!()
+    };
     assert_eq!(contact_event.event_type, ContactEventType::Typing);
     // No conversation id on this example: ordered by the customer's identity instead.
     assert_eq!(group_id(&composing), "acme/i/RCS/123456789");
 
-    let EventBody::ContactEvent { contact_event } = event("event_messenger_reaction").body else { panic!() };
+    let EventBody::ContactEvent { contact_event } = event("event_messenger_reaction").body else {
+        panic!()
+    };
     assert_eq!(contact_event.event_type, ContactEventType::Reaction);
     assert_eq!(contact_event.reaction.unwrap().emoji.as_deref(), Some("🔥"));
 
     let opt_out = event("opt_out_whatsapp");
-    let EventBody::Consent { consent } = &opt_out.body else { panic!() };
+    let EventBody::Consent { consent } = &opt_out.body else {
+        panic!()
+    };
     assert_eq!(consent.action, ConsentAction::OptOut);
     assert_eq!(consent.status.as_deref(), Some("OPT_OUT_SUCCEEDED"));
-    assert_eq!(opt_out.contact.as_ref().unwrap().channel_identity.as_deref(), Some("12345678910"));
+    assert_eq!(
+        opt_out
+            .contact
+            .as_ref()
+            .unwrap()
+            .channel_identity
+            .as_deref(),
+        Some("12345678910")
+    );
 
-    let EventBody::ChannelEvent { channel_event } = event("channel_event_whatsapp_quality").body else { panic!() };
-    assert_eq!(channel_event.event_type.as_deref(), Some("WHATS_APP_QUALITY_RATING_CHANGED"));
-    assert_eq!(channel_event.additional_data.unwrap()["quality_rating"], "GREEN");
+    let EventBody::ChannelEvent { channel_event } = event("channel_event_whatsapp_quality").body
+    else {
+        panic!()
+    };
+    assert_eq!(
+        channel_event.event_type.as_deref(),
+        Some("WHATS_APP_QUALITY_RATING_CHANGED")
+    );
+    assert_eq!(
+        channel_event.additional_data.unwrap()["quality_rating"],
+        "GREEN"
+    );
 }
 
 #[test]
 fn unsupported_and_unmodelled_callbacks_are_forwarded_whole() {
     let body = fixture("unsupported_messenger_echo");
-    let EventBody::Unsupported { unsupported } = event_of(&body).body else { panic!() };
+    let EventBody::Unsupported { unsupported } = event_of(&body).body else {
+        panic!()
+    };
     assert_eq!(unsupported.trigger, "UNSUPPORTED");
-    assert_eq!(unsupported.callback, serde_json::from_slice::<Value>(&body).unwrap());
+    assert_eq!(
+        unsupported.callback,
+        serde_json::from_slice::<Value>(&body).unwrap()
+    );
 
-    let EventBody::Unsupported { unsupported } = event("signature_vector_b_contact_create").body else { panic!() };
+    let EventBody::Unsupported { unsupported } = event("signature_vector_b_contact_create").body
+    else {
+        panic!()
+    };
     assert_eq!(unsupported.trigger, "CONTACT_CREATE");
-    assert_eq!(unsupported.callback_key.as_deref(), Some("contact_create_notification"));
+    assert_eq!(
+        unsupported.callback_key.as_deref(),
+        Some("contact_create_notification")
+    );
 
     let body = br#"{"app_id":"01APP","project_id":"p","brand_new_notification":{"x":1}}"#;
-    let EventBody::Unsupported { unsupported } = event_of(body).body else { panic!() };
+    let EventBody::Unsupported { unsupported } = event_of(body).body else {
+        panic!()
+    };
     assert_eq!(unsupported.trigger, "UNKNOWN");
     assert_eq!(unsupported.callback["brand_new_notification"]["x"], 1);
 
     // A known key whose content does not fit the model: still forwarded, with the reason.
     let body = br#"{"app_id":"01APP","project_id":"p","message":{"id":"01M","contact_message":{"text_message":{"text":5}}}}"#;
-    let EventBody::Unsupported { unsupported } = event_of(body).body else { panic!() };
+    let EventBody::Unsupported { unsupported } = event_of(body).body else {
+        panic!()
+    };
     assert_eq!(unsupported.trigger, "MESSAGE_INBOUND");
     assert!(unsupported.reason.is_some());
 }
@@ -160,22 +272,36 @@ fn group_ids_sqs_would_refuse_are_hashed_deterministically() {
     let body = "{\"app_id\":\"01APP\",\"project_id\":\"p\",\"message\":{\"id\":\"01M\",\"contact_message\":{\"text_message\":{\"text\":\"hi\"}},\"channel_identity\":{\"channel\":\"LINE\",\"identity\":\"名前 with spaces\"}}}";
     let event = event_of(body.as_bytes());
     let group = group_id(&event);
-    assert!(group.starts_with("acme/h/") && group.len() <= 128, "{group}");
-    assert!(group.chars().all(|c| c.is_ascii_alphanumeric() || c.is_ascii_punctuation()));
+    assert!(
+        group.starts_with("acme/h/") && group.len() <= 128,
+        "{group}"
+    );
+    assert!(
+        group
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c.is_ascii_punctuation())
+    );
     assert_eq!(group, group_id(&event_of(body.as_bytes())));
 }
 
 #[test]
 fn event_ids_are_stable_per_callback_and_distinct_across_callbacks() {
     let mut ids = std::collections::BTreeSet::new();
-    let dir = format!("{}/../../shared/tests/fixtures/callbacks", env!("CARGO_MANIFEST_DIR"));
+    let dir = format!(
+        "{}/../../shared/tests/fixtures/callbacks",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let mut count = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let body = std::fs::read(entry.unwrap().path()).unwrap();
         let callback = parse_callback(&body).unwrap();
         let id = event_id("acme", &callback, &body);
         assert_eq!(id, event_id("acme", &callback, &body));
-        assert_ne!(id, event_id("globex", &callback, &body), "tenants never share ids");
+        assert_ne!(
+            id,
+            event_id("globex", &callback, &body),
+            "tenants never share ids"
+        );
         assert_eq!(id.len(), 32);
         ids.insert(id);
         count += 1;
@@ -185,16 +311,29 @@ fn event_ids_are_stable_per_callback_and_distinct_across_callbacks() {
     // The same MO serialized differently (a retry need not be byte-identical) keeps its id.
     let a = br#"{"app_id":"01APP","project_id":"p","message":{"id":"01M","contact_message":{"text_message":{"text":"hi"}}}}"#;
     let b = br#"{"project_id":"p","app_id":"01APP","message":{"contact_message":{"text_message":{"text":"hi"}},"id":"01M"}}"#;
-    assert_eq!(event_id("acme", &parse_callback(a).unwrap(), a), event_id("acme", &parse_callback(b).unwrap(), b));
+    assert_eq!(
+        event_id("acme", &parse_callback(a).unwrap(), a),
+        event_id("acme", &parse_callback(b).unwrap(), b)
+    );
 
     // Delivery reports: one id per status of a message.
     let dlr = |status: &str| {
-        format!(r#"{{"app_id":"01APP","project_id":"p","message_delivery_report":{{"message_id":"01M","status":"{status}","channel_identity":{{"channel":"WHATSAPP","identity":"1"}}}}}}"#)
+        format!(
+            r#"{{"app_id":"01APP","project_id":"p","message_delivery_report":{{"message_id":"01M","status":"{status}","channel_identity":{{"channel":"WHATSAPP","identity":"1"}}}}}}"#
+        )
     };
     let (delivered, read) = (dlr("DELIVERED"), dlr("READ"));
     assert_ne!(
-        event_id("acme", &parse_callback(delivered.as_bytes()).unwrap(), delivered.as_bytes()),
-        event_id("acme", &parse_callback(read.as_bytes()).unwrap(), read.as_bytes())
+        event_id(
+            "acme",
+            &parse_callback(delivered.as_bytes()).unwrap(),
+            delivered.as_bytes()
+        ),
+        event_id(
+            "acme",
+            &parse_callback(read.as_bytes()).unwrap(),
+            read.as_bytes()
+        )
     );
 }
 

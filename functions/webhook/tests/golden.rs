@@ -14,15 +14,19 @@ fn root() -> PathBuf {
 }
 
 fn event_json(fixture: &str) -> serde_json::Value {
-    let body = std::fs::read(root().join(format!("shared/tests/fixtures/callbacks/{fixture}.json"))).unwrap();
+    let body =
+        std::fs::read(root().join(format!("shared/tests/fixtures/callbacks/{fixture}.json")))
+            .unwrap();
     let callback = parse_callback(&body).unwrap();
     let received_at = Utc.with_ymd_and_hms(2026, 11, 21, 8, 17, 45).unwrap();
     serde_json::to_value(classify("acme", "main", &callback, &body, received_at)).unwrap()
 }
 
 fn validator() -> jsonschema::Validator {
-    let text = std::fs::read_to_string(root().join("schemas/inbound-event.v1.schema.json")).unwrap();
-    jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).expect("the schema is a valid JSON Schema")
+    let text =
+        std::fs::read_to_string(root().join("schemas/inbound-event.v1.schema.json")).unwrap();
+    jsonschema::validator_for(&serde_json::from_str(&text).unwrap())
+        .expect("the schema is a valid JSON Schema")
 }
 
 /// (example file, fixture it is made from)
@@ -51,7 +55,10 @@ fn golden_examples_are_what_the_webhook_makes() {
             stale.push(*example);
         }
     }
-    assert!(stale.is_empty(), "examples differ: {stale:?}; regenerate with SWITCHBOARD_UPDATE_SCHEMAS=1 if deliberate");
+    assert!(
+        stale.is_empty(),
+        "examples differ: {stale:?}; regenerate with SWITCHBOARD_UPDATE_SCHEMAS=1 if deliberate"
+    );
 }
 
 #[test]
@@ -59,9 +66,18 @@ fn every_event_made_from_every_fixture_validates_against_the_schema() {
     let validator = validator();
     let dir = root().join("shared/tests/fixtures/callbacks");
     for entry in std::fs::read_dir(dir).unwrap() {
-        let name = entry.unwrap().path().file_stem().unwrap().to_string_lossy().to_string();
+        let name = entry
+            .unwrap()
+            .path()
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
         let event = event_json(&name);
-        let errors: Vec<String> = validator.iter_errors(&event).map(|e| e.to_string()).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(&event)
+            .map(|e| e.to_string())
+            .collect();
         assert!(errors.is_empty(), "{name}: {errors:?}");
     }
 }
@@ -72,10 +88,26 @@ fn the_schema_rejects_what_the_contract_forbids() {
     let good = event_json("mo_whatsapp_text_reply_to");
     assert!(validator.is_valid(&good));
     for broken in [
-        { let mut e = good.clone(); e["kind"] = "telepathy".into(); e },
-        { let mut e = good.clone(); e.as_object_mut().unwrap().remove("event_id"); e },
-        { let mut e = good.clone(); e["message"]["media"] = serde_json::json!([{"source_url": "x", "status": "lost"}]); e },
-        { let mut e = good.clone(); e["attached_data"] = serde_json::json!({"n": 1}); e },
+        {
+            let mut e = good.clone();
+            e["kind"] = "telepathy".into();
+            e
+        },
+        {
+            let mut e = good.clone();
+            e.as_object_mut().unwrap().remove("event_id");
+            e
+        },
+        {
+            let mut e = good.clone();
+            e["message"]["media"] = serde_json::json!([{"source_url": "x", "status": "lost"}]);
+            e
+        },
+        {
+            let mut e = good.clone();
+            e["attached_data"] = serde_json::json!({"n": 1});
+            e
+        },
     ] {
         assert!(!validator.is_valid(&broken), "accepted: {broken}");
     }

@@ -26,7 +26,11 @@ pub struct ConfigCache<S> {
 
 impl<S: TenantConfigSource> ConfigCache<S> {
     pub fn new(source: S, ttl: Duration) -> ConfigCache<S> {
-        ConfigCache { source, ttl, entries: Mutex::new(HashMap::new()) }
+        ConfigCache {
+            source,
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn source(&self) -> &S {
@@ -41,7 +45,10 @@ impl<S: TenantConfigSource> ConfigCache<S> {
         // Not holding the lock across the await: concurrent misses may both load, which is
         // harmless and keeps the lock a plain std Mutex.
         let loaded = self.source.load_tenant(id).await?.map(Arc::new);
-        let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if entries.len() >= MAX_ENTRIES {
             let now = Instant::now();
             entries.retain(|_, (at, _)| now.duration_since(*at) < self.ttl);
@@ -54,8 +61,14 @@ impl<S: TenantConfigSource> ConfigCache<S> {
     }
 
     fn fresh(&self, id: &TenantId) -> Option<Option<Arc<TenantConfig>>> {
-        let entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        entries.get(id).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, config)| config.clone())
+        let entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries
+            .get(id)
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, config)| config.clone())
     }
 }
 

@@ -14,9 +14,13 @@ pub const ALL_SERVICES: &str = "all";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
-    #[error("tenant id '{0}' must be 1 to 63 characters: lower-case letters, digits, '-' or '_', starting with a letter or digit")]
+    #[error(
+        "tenant id '{0}' must be 1 to 63 characters: lower-case letters, digits, '-' or '_', starting with a letter or digit"
+    )]
     BadTenantId(String),
-    #[error("service name '{0}' must be 1 to 63 characters: lower-case letters, digits, '-' or '_', starting with a letter or digit, and not 'all'")]
+    #[error(
+        "service name '{0}' must be 1 to 63 characters: lower-case letters, digits, '-' or '_', starting with a letter or digit, and not 'all'"
+    )]
     BadServiceName(String),
     #[error("tenant '{tenant}': {problem}")]
     Invalid { tenant: String, problem: String },
@@ -161,11 +165,15 @@ impl MessagingService {
 
     /// The secrets a callback may be signed with: current first, then previous.
     pub fn webhook_secrets(&self) -> Vec<&SecretString> {
-        std::iter::once(&self.webhook_secret).chain(self.previous_webhook_secret.as_ref()).collect()
+        std::iter::once(&self.webhook_secret)
+            .chain(self.previous_webhook_secret.as_ref())
+            .collect()
     }
 
     pub fn api_base_url(&self) -> String {
-        self.api_base_url.clone().unwrap_or_else(|| self.region.api_base_url())
+        self.api_base_url
+            .clone()
+            .unwrap_or_else(|| self.region.api_base_url())
     }
 }
 
@@ -200,7 +208,9 @@ impl TenantConfig {
     }
 
     pub fn service_for_app(&self, app_id: &str) -> Option<&MessagingService> {
-        self.services.iter().find(|service| service.serves_app(app_id))
+        self.services
+            .iter()
+            .find(|service| service.serves_app(app_id))
     }
 
     pub fn queue(&self, address: &QueueAddress) -> Option<&QueueConfig> {
@@ -209,7 +219,10 @@ impl TenantConfig {
 
     /// Checks what serde cannot: cross references, uniqueness, non-empty secrets, URLs.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |problem: String| ConfigError::Invalid { tenant: self.id.to_string(), problem };
+        let invalid = |problem: String| ConfigError::Invalid {
+            tenant: self.id.to_string(),
+            problem,
+        };
         if self.services.is_empty() {
             return Err(invalid("has no messaging service".into()));
         }
@@ -228,25 +241,41 @@ impl TenantConfig {
             }
             for app_id in &service.app_ids {
                 if !is_valid_app_id(app_id) {
-                    return Err(at(&format!("app id '{app_id}' must be 1 to 64 ASCII letters or digits")));
+                    return Err(at(&format!(
+                        "app id '{app_id}' must be 1 to 64 ASCII letters or digits"
+                    )));
                 }
                 if !apps.insert(app_id) {
-                    return Err(at(&format!("app id '{app_id}' belongs to more than one service")));
+                    return Err(at(&format!(
+                        "app id '{app_id}' belongs to more than one service"
+                    )));
                 }
             }
-            if service.access_key_id.trim().is_empty() || service.access_key_secret.expose_secret().is_empty() {
+            if service.access_key_id.trim().is_empty()
+                || service.access_key_secret.expose_secret().is_empty()
+            {
                 return Err(at("access_key_id and access_key_secret are required"));
             }
             if service.webhook_secret.expose_secret().is_empty() {
-                return Err(at("webhook_secret is empty; unsigned callbacks are never accepted"));
+                return Err(at(
+                    "webhook_secret is empty; unsigned callbacks are never accepted",
+                ));
             }
-            if service.previous_webhook_secret.as_ref().is_some_and(|s| s.expose_secret().is_empty()) {
+            if service
+                .previous_webhook_secret
+                .as_ref()
+                .is_some_and(|s| s.expose_secret().is_empty())
+            {
                 return Err(at("previous_webhook_secret is empty; remove it instead"));
             }
-            if let Some(url) = &service.api_base_url {
-                if !is_acceptable_base_url(url) {
-                    return Err(at("api_base_url must be https:// (http:// only on loopback, for the local simulator)"));
-                }
+            if service
+                .api_base_url
+                .as_deref()
+                .is_some_and(|url| !is_acceptable_base_url(url))
+            {
+                return Err(at(
+                    "api_base_url must be https:// (http:// only on loopback, for the local simulator)",
+                ));
             }
         }
         let mut addresses = BTreeSet::new();
@@ -259,7 +288,10 @@ impl TenantConfig {
                 .service(&queue.service)
                 .ok_or_else(|| at(format!("names unknown service '{}'", queue.service)))?;
             if !service.serves_app(&queue.address.app_id) {
-                return Err(at(format!("app id is not one of service '{}'", queue.service)));
+                return Err(at(format!(
+                    "app id is not one of service '{}'",
+                    queue.service
+                )));
             }
         }
         Ok(())
@@ -291,7 +323,10 @@ impl SeedFile {
         let mut ids = BTreeSet::new();
         for tenant in &seed.tenants {
             if !ids.insert(&tenant.id) {
-                return Err(ConfigError::Invalid { tenant: tenant.id.to_string(), problem: "is defined twice".into() });
+                return Err(ConfigError::Invalid {
+                    tenant: tenant.id.to_string(),
+                    problem: "is defined twice".into(),
+                });
             }
             tenant.validate()?;
         }
@@ -326,10 +361,15 @@ mod tests {
     fn a_valid_tenant_resolves_services_apps_and_queues() {
         let config = tenant(valid()).unwrap();
         assert_eq!(config.retention, Retention::default());
-        let service = config.service_for_app("01EB37HMH1M6SV18ABNS3G135H").unwrap();
+        let service = config
+            .service_for_app("01EB37HMH1M6SV18ABNS3G135H")
+            .unwrap();
         assert_eq!(service.name.as_str(), "main");
         assert_eq!(service.webhook_secrets().len(), 2);
-        assert_eq!(service.api_base_url(), "https://eu.conversation.api.sinch.com");
+        assert_eq!(
+            service.api_base_url(),
+            "https://eu.conversation.api.sinch.com"
+        );
         assert!(config.service_for_app("01OTHER").is_none());
     }
 
@@ -344,17 +384,45 @@ mod tests {
 
     #[test]
     fn each_mistake_gets_a_clear_error() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+        type Mutation = Box<dyn Fn(&mut serde_json::Value)>;
+        let cases: Vec<(&str, Mutation)> = vec![
             ("tenant id", Box::new(|v| v["id"] = "Acme!".into())),
-            ("not 'all'", Box::new(|v| v["services"][0]["name"] = "all".into())),
-            ("unknown variant", Box::new(|v| v["services"][0]["region"] = "ap".into())),
-            ("project_id is empty", Box::new(|v| v["services"][0]["project_id"] = "".into())),
-            ("has no app_ids", Box::new(|v| v["services"][0]["app_ids"] = serde_json::json!([]))),
-            ("webhook_secret is empty", Box::new(|v| v["services"][0]["webhook_secret"] = "".into())),
-            ("api_base_url", Box::new(|v| v["services"][0]["api_base_url"] = "http://sinch.example".into())),
-            ("unknown service", Box::new(|v| v["queues"][0]["service"] = "other".into())),
-            ("not one of service", Box::new(|v| v["queues"][0]["address"] = "01XYZ@sms.sinchconversation.com".into())),
-            ("unknown field", Box::new(|v| v["services"][0]["webhook_secert"] = "typo".into())),
+            (
+                "not 'all'",
+                Box::new(|v| v["services"][0]["name"] = "all".into()),
+            ),
+            (
+                "unknown variant",
+                Box::new(|v| v["services"][0]["region"] = "ap".into()),
+            ),
+            (
+                "project_id is empty",
+                Box::new(|v| v["services"][0]["project_id"] = "".into()),
+            ),
+            (
+                "has no app_ids",
+                Box::new(|v| v["services"][0]["app_ids"] = serde_json::json!([])),
+            ),
+            (
+                "webhook_secret is empty",
+                Box::new(|v| v["services"][0]["webhook_secret"] = "".into()),
+            ),
+            (
+                "api_base_url",
+                Box::new(|v| v["services"][0]["api_base_url"] = "http://sinch.example".into()),
+            ),
+            (
+                "unknown service",
+                Box::new(|v| v["queues"][0]["service"] = "other".into()),
+            ),
+            (
+                "not one of service",
+                Box::new(|v| v["queues"][0]["address"] = "01XYZ@sms.sinchconversation.com".into()),
+            ),
+            (
+                "unknown field",
+                Box::new(|v| v["services"][0]["webhook_secert"] = "typo".into()),
+            ),
         ];
         for (expected, mutate) in cases {
             let mut json = valid();
@@ -376,7 +444,12 @@ mod tests {
     #[test]
     fn seed_files_refuse_duplicate_tenants() {
         let seed = serde_json::json!({ "tenants": [valid(), valid()] }).to_string();
-        assert!(SeedFile::parse(&seed).unwrap_err().to_string().contains("twice"));
+        assert!(
+            SeedFile::parse(&seed)
+                .unwrap_err()
+                .to_string()
+                .contains("twice")
+        );
         let seed = serde_json::json!({ "tenants": [valid()] }).to_string();
         assert_eq!(SeedFile::parse(&seed).unwrap().tenants.len(), 1);
     }

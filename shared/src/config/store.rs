@@ -16,7 +16,9 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::model::{MessagingService, QueueConfig, Region, Retention, ServiceName, TenantConfig, TenantId};
+use super::model::{
+    MessagingService, QueueConfig, Region, Retention, ServiceName, TenantConfig, TenantId,
+};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -38,7 +40,10 @@ impl StoreError {
 
 /// Where tenant configuration comes from (DynamoDB in production; a seam for the cache).
 pub trait TenantConfigSource: Send + Sync {
-    fn load_tenant(&self, id: &TenantId) -> impl Future<Output = Result<Option<TenantConfig>, StoreError>> + Send;
+    fn load_tenant(
+        &self,
+        id: &TenantId,
+    ) -> impl Future<Output = Result<Option<TenantConfig>, StoreError>> + Send;
 }
 
 #[derive(Debug, Clone)]
@@ -53,12 +58,18 @@ fn tenant_pk(id: &TenantId) -> String {
 
 impl ConfigStore {
     pub fn new(client: Client, table: impl Into<String>) -> ConfigStore {
-        ConfigStore { client, table: table.into() }
+        ConfigStore {
+            client,
+            table: table.into(),
+        }
     }
 
     /// Writes a tenant's whole configuration, removing items it no longer has.
     pub async fn put_tenant(&self, tenant: &TenantConfig) -> Result<(), StoreError> {
-        tenant.validate().map_err(|err| StoreError::Corrupt { tenant: tenant.id.to_string(), problem: err.to_string() })?;
+        tenant.validate().map_err(|err| StoreError::Corrupt {
+            tenant: tenant.id.to_string(),
+            problem: err.to_string(),
+        })?;
         let pk = tenant_pk(&tenant.id);
         let mut items = vec![tenant_item(tenant)];
         items.extend(tenant.services.iter().map(service_item));
@@ -75,7 +86,11 @@ impl ConfigStore {
                 .map_err(|err| StoreError::Unavailable(crate::aws::describe_error(&err)))?;
         }
         let kept: Vec<&str> = items.iter().filter_map(|item| string(item, "sk")).collect();
-        for stale in existing.iter().filter_map(|item| string(item, "sk")).filter(|sk| !kept.contains(sk)) {
+        for stale in existing
+            .iter()
+            .filter_map(|item| string(item, "sk"))
+            .filter(|sk| !kept.contains(sk))
+        {
             self.client
                 .delete_item()
                 .table_name(&self.table)
@@ -122,23 +137,60 @@ impl TenantConfigSource for ConfigStore {
 fn tenant_item(tenant: &TenantConfig) -> Item {
     Item::from([
         ("sk".into(), AttributeValue::S("TENANT".into())),
-        ("public_attachment_days".into(), AttributeValue::N(tenant.retention.public_attachment_days.to_string())),
-        ("inbound_media_days".into(), AttributeValue::N(tenant.retention.inbound_media_days.to_string())),
+        (
+            "public_attachment_days".into(),
+            AttributeValue::N(tenant.retention.public_attachment_days.to_string()),
+        ),
+        (
+            "inbound_media_days".into(),
+            AttributeValue::N(tenant.retention.inbound_media_days.to_string()),
+        ),
     ])
 }
 
 fn service_item(service: &MessagingService) -> Item {
     let mut item = Item::from([
-        ("sk".into(), AttributeValue::S(format!("SERVICE#{}", service.name))),
-        ("region".into(), AttributeValue::S(service.region.as_str().into())),
-        ("project_id".into(), AttributeValue::S(service.project_id.clone())),
-        ("app_ids".into(), AttributeValue::L(service.app_ids.iter().cloned().map(AttributeValue::S).collect())),
-        ("access_key_id".into(), AttributeValue::S(service.access_key_id.clone())),
-        ("access_key_secret".into(), AttributeValue::S(service.access_key_secret.expose_secret().to_owned())),
-        ("webhook_secret".into(), AttributeValue::S(service.webhook_secret.expose_secret().to_owned())),
+        (
+            "sk".into(),
+            AttributeValue::S(format!("SERVICE#{}", service.name)),
+        ),
+        (
+            "region".into(),
+            AttributeValue::S(service.region.as_str().into()),
+        ),
+        (
+            "project_id".into(),
+            AttributeValue::S(service.project_id.clone()),
+        ),
+        (
+            "app_ids".into(),
+            AttributeValue::L(
+                service
+                    .app_ids
+                    .iter()
+                    .cloned()
+                    .map(AttributeValue::S)
+                    .collect(),
+            ),
+        ),
+        (
+            "access_key_id".into(),
+            AttributeValue::S(service.access_key_id.clone()),
+        ),
+        (
+            "access_key_secret".into(),
+            AttributeValue::S(service.access_key_secret.expose_secret().to_owned()),
+        ),
+        (
+            "webhook_secret".into(),
+            AttributeValue::S(service.webhook_secret.expose_secret().to_owned()),
+        ),
     ]);
     if let Some(previous) = &service.previous_webhook_secret {
-        item.insert("previous_webhook_secret".into(), AttributeValue::S(previous.expose_secret().to_owned()));
+        item.insert(
+            "previous_webhook_secret".into(),
+            AttributeValue::S(previous.expose_secret().to_owned()),
+        );
     }
     if let Some(url) = &service.api_base_url {
         item.insert("api_base_url".into(), AttributeValue::S(url.clone()));
@@ -148,8 +200,14 @@ fn service_item(service: &MessagingService) -> Item {
 
 fn queue_item(queue: &QueueConfig) -> Item {
     let mut item = Item::from([
-        ("sk".into(), AttributeValue::S(format!("QUEUE#{}", queue.address))),
-        ("service".into(), AttributeValue::S(queue.service.to_string())),
+        (
+            "sk".into(),
+            AttributeValue::S(format!("QUEUE#{}", queue.address)),
+        ),
+        (
+            "service".into(),
+            AttributeValue::S(queue.service.to_string()),
+        ),
     ]);
     if let Some(url) = &queue.target_queue_url {
         item.insert("target_queue_url".into(), AttributeValue::S(url.clone()));
@@ -161,18 +219,29 @@ fn queue_item(queue: &QueueConfig) -> Item {
 }
 
 fn string<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
-    item.get(name).and_then(|value| value.as_s().ok()).map(String::as_str)
+    item.get(name)
+        .and_then(|value| value.as_s().ok())
+        .map(String::as_str)
 }
 
 fn tenant_from_items(id: &TenantId, items: &[Item]) -> Result<Option<TenantConfig>, StoreError> {
-    let corrupt = |problem: String| StoreError::Corrupt { tenant: id.to_string(), problem };
-    let Some(head) = items.iter().find(|item| string(item, "sk") == Some("TENANT")) else {
+    let corrupt = |problem: String| StoreError::Corrupt {
+        tenant: id.to_string(),
+        problem,
+    };
+    let Some(head) = items
+        .iter()
+        .find(|item| string(item, "sk") == Some("TENANT"))
+    else {
         return Ok(None);
     };
     let required = |item: &Item, name: &str| -> Result<String, StoreError> {
-        string(item, name)
-            .map(str::to_owned)
-            .ok_or_else(|| corrupt(format!("item {} lacks '{name}'", string(item, "sk").unwrap_or("?"))))
+        string(item, name).map(str::to_owned).ok_or_else(|| {
+            corrupt(format!(
+                "item {} lacks '{name}'",
+                string(item, "sk").unwrap_or("?")
+            ))
+        })
     };
     let days = |name: &str, default: u32| -> Result<u32, StoreError> {
         match head.get(name) {
@@ -202,25 +271,36 @@ fn tenant_from_items(id: &TenantId, items: &[Item]) -> Result<Option<TenantConfi
                 .unwrap_or_default();
             services.push(MessagingService {
                 name: ServiceName::parse(name).map_err(|err| corrupt(err.to_string()))?,
-                region: Region::parse(&region).ok_or_else(|| corrupt(format!("service '{name}': unknown region '{region}'")))?,
+                region: Region::parse(&region).ok_or_else(|| {
+                    corrupt(format!("service '{name}': unknown region '{region}'"))
+                })?,
                 project_id: required(item, "project_id")?,
                 app_ids,
                 access_key_id: required(item, "access_key_id")?,
                 access_key_secret: SecretString::from(required(item, "access_key_secret")?),
                 webhook_secret: SecretString::from(required(item, "webhook_secret")?),
-                previous_webhook_secret: string(item, "previous_webhook_secret").map(|s| SecretString::from(s.to_owned())),
+                previous_webhook_secret: string(item, "previous_webhook_secret")
+                    .map(|s| SecretString::from(s.to_owned())),
                 api_base_url: string(item, "api_base_url").map(str::to_owned),
             });
         } else if let Some(address) = sk.strip_prefix("QUEUE#") {
             queues.push(QueueConfig {
-                address: address.parse().map_err(|err: crate::address::AddressError| corrupt(err.to_string()))?,
-                service: ServiceName::parse(&required(item, "service")?).map_err(|err| corrupt(err.to_string()))?,
+                address: address
+                    .parse()
+                    .map_err(|err: crate::address::AddressError| corrupt(err.to_string()))?,
+                service: ServiceName::parse(&required(item, "service")?)
+                    .map_err(|err| corrupt(err.to_string()))?,
                 target_queue_url: string(item, "target_queue_url").map(str::to_owned),
                 sms_sender: string(item, "sms_sender").map(str::to_owned),
             });
         }
     }
-    let tenant = TenantConfig { id: id.clone(), retention, services, queues };
+    let tenant = TenantConfig {
+        id: id.clone(),
+        retention,
+        services,
+        queues,
+    };
     tenant.validate().map_err(|err| corrupt(err.to_string()))?;
     Ok(Some(tenant))
 }
