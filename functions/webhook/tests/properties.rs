@@ -1,0 +1,141 @@
+//! Properties over untrusted input: whatever JSON a signed caller sends, classification does not
+//! panic, the event it makes validates against the published schema, and its FIFO routing ids
+//! are ones SQS accepts.
+
+use std::sync::OnceLock;
+
+use chrono::Utc;
+use proptest::prelude::*;
+use serde_json::{Map, Value};
+use switchboard_shared::sinch::callback::parse_callback;
+use switchboard_webhook::classify::classify;
+use switchboard_webhook::ingest::IngestMessage;
+use switchboard_webhook::route::parse_path;
+
+/// Keys Sinch callbacks use, so generated documents reach the typed paths, not only `Unknown`.
+const KEYS: &[&str] = &[
+    "app_id",
+    "project_id",
+    "accepted_time",
+    "event_time",
+    "message_metadata",
+    "correlation_id",
+    "message",
+    "message_delivery_report",
+    "event",
+    "opt_in_notification",
+    "opt_out_notification",
+    "channel_event_notification",
+    "unsupported_callback",
+    "contact_create_notification",
+    "id",
+    "contact_message",
+    "text_message",
+    "text",
+    "media_message",
+    "media_card_message",
+    "url",
+    "location_message",
+    "coordinates",
+    "latitude",
+    "longitude",
+    "title",
+    "choice_response_message",
+    "reply_to",
+    "message_id",
+    "channel_identity",
+    "channel",
+    "identity",
+    "conversation_id",
+    "contact_id",
+    "status",
+    "reason",
+    "code",
+    "contact_event",
+    "composing_event",
+    "contact_message_event",
+    "reaction_event",
+    "emoji",
+    "request_id",
+    "channel_event",
+    "event_type",
+    "additional_data",
+    "payload",
+    "processing_mode",
+    "sender_id",
+    "metadata",
+];
+
+fn leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        (-1e6f64..1e6).prop_map(Value::from),
+        prop_oneof![
+            Just("WHATSAPP".to_owned()),
+            Just("DELIVERED".to_owned()),
+            Just("2026-11-21T08:17:44.993024Z".to_owned()),
+            Just(String::new()),
+            ".{0,24}",
+        ]
+        .prop_map(Value::String),
+    ]
+}
+
+fn document() -> impl Strategy<Value = Value> {
+    leaf().prop_recursive(5, 64, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec((prop::sample::select(KEYS), inner), 0..6).prop_map(|pairs| {
+                Value::Object(
+                    pairs
+                        .into_iter()
+                        .map(|(k, v)| (k.to_owned(), v))
+                        .collect::<Map<_, _>>(),
+                )
+            }),
+        ]
+    })
+}
+
+fn validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let path = format!(
+            "{}/../../schemas/inbound-event.v1.schema.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        jsonschema::validator_for(&schema).unwrap()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_callback_shaped_json_becomes_a_valid_event(top in prop::collection::vec((prop::sample::select(KEYS), document()), 0..8)) {
+        let object: Map<String, Value> = top.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        let body = serde_json::to_vec(&Value::Object(object)).unwrap();
+        let callback = parse_callback(&body).expect("any JSON object is a callback");
+        let event = classify("acme", "main", &callback, &body, Utc::now());
+        let json = serde_json::to_value(&event).unwrap();
+        let errors: Vec<String> = validator().iter_errors(&json).map(|e| e.to_string()).collect();
+        prop_assert!(errors.is_empty(), "{errors:?} for {}", String::from_utf8_lossy(&body));
+
+        let message = IngestMessage::new(&event).unwrap();
+        prop_assert!(message.group_id.len() <= 128);
+        prop_assert!(message.group_id.chars().all(|c| c.is_ascii_alphanumeric() || c.is_ascii_punctuation()));
+        prop_assert_eq!(message.deduplication_id.len(), 32);
+        prop_assert!(message.deduplication_id.chars().all(|c| c.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn arbitrary_paths_never_panic_and_only_the_route_matches(path in "(/[a-z0-9_%.-]{0,12}){0,6}/?") {
+        if let Ok(route) = parse_path(&path) {
+            prop_assert!(path.contains("/sms/sinchconversation/"));
+            prop_assert!(path.contains(route.tenant.as_str()));
+        }
+    }
+}
