@@ -12,6 +12,13 @@ use switchboard_webhook::{build, lambda_shell, local_server};
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     switchboard_shared::telemetry::init();
     let settings = Settings::from_env()?;
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        stage = std::env::var("SWITCHBOARD_STAGE").unwrap_or_default(),
+        signature_window_secs = settings.signature_window.as_secs(),
+        max_body_bytes = settings.max_body_bytes,
+        "webhook starting"
+    );
     let max_body_bytes = settings.max_body_bytes;
     let webhook = build(settings).await;
 
