@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use sha2::Sha256;
 use switchboard_shared::config::{
@@ -106,7 +106,7 @@ impl Fixture {
 }
 
 fn bare_hmac_sha256(fixture: &Fixture) -> [u8; 32] {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(SECRET.as_bytes()).expect("any key length");
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET.as_bytes()).expect("any key length");
     mac.update(&fixture.body);
     mac.update(b".");
     mac.update(NONCE.as_bytes());

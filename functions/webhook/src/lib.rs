@@ -21,7 +21,7 @@ pub type AwsWebhook = Webhook<ConfigStore, ingest::SqsIngestQueue, quarantine::S
 
 /// Builds the AWS clients once per process; reused by every invocation of a warm container.
 pub async fn build(settings: settings::Settings) -> AwsWebhook {
-    let sdk = switchboard_shared::aws::load_sdk_config().await;
+    let sdk = switchboard_shared::aws::load_function_sdk_config().await;
     let config = ConfigStore::new(
         switchboard_shared::aws::dynamodb_client(&sdk),
         settings.config_table.clone(),
