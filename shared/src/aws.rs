@@ -25,7 +25,8 @@ pub async fn load_sdk_config() -> SdkConfig {
 ///   was most of the webhook's cold start (BENCHMARKS.md).
 pub async fn load_function_sdk_config() -> SdkConfig {
     let https = Builder::new().build_with_connector_fn(|settings, components| {
-        let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc));
+        let mut connector =
+            ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc));
         connector.set_connector_settings(settings.cloned());
         if let Some(components) = components {
             connector.set_sleep_impl(components.sleep_impl());

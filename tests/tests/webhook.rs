@@ -356,3 +356,48 @@ async fn an_unavailable_queue_or_table_gets_503_so_sinch_retries() {
     assert_eq!(running.post_signed(MAIN, &body, SECRET, 0).0, 200);
     assert_eq!(running.drain_ingest().await.len(), 1);
 }
+
+#[tokio::test]
+async fn an_authentic_callback_too_large_for_the_queue_is_kept_in_s3_and_announced() {
+    let running = Running::start("oversize").await;
+    // Under the body limit, but its event (text and raw content) is over SQS's 256 KiB.
+    let body = serde_json::json!({"app_id": APP, "project_id": "p", "message": {"id": "01E2EOVERSIZE00000000000000",
+        "contact_message": {"fallback_message": {"raw_message": "y".repeat(150 * 1024)}},
+        "channel_identity": {"channel": "WHATSAPP", "identity": "46712312312"}}})
+    .to_string()
+    .into_bytes();
+    let (status, answer) = running.post_signed(MAIN, &body, SECRET, 0);
+    assert_eq!(status, 200, "{answer}");
+    let messages = running.drain_ingest().await;
+    assert_eq!(messages.len(), 1);
+    let event = &messages[0].0;
+    assert_eq!(event["kind"], "unsupported");
+    assert_eq!(event["unsupported"]["trigger"], "MESSAGE_INBOUND");
+    let key = event["unsupported"]["callback_s3_key"]
+        .as_str()
+        .expect("a pointer to the kept callback");
+    let object = running
+        .s3
+        .get_object()
+        .bucket(running.env("SWITCHBOARD_MEDIA_BUCKET"))
+        .key(key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        object.body.collect().await.unwrap().into_bytes().as_ref(),
+        &body[..],
+        "kept whole"
+    );
+}
+
+#[tokio::test]
+async fn an_unavailable_quarantine_gets_503_so_sinch_retries() {
+    let running = Running::start_with(
+        "quarantine-down",
+        &[("SWITCHBOARD_MEDIA_BUCKET", "no-such-bucket")],
+    )
+    .await;
+    assert_eq!(running.post_signed(MAIN, b"not json", SECRET, 0).0, 503);
+    assert!(running.drain_ingest().await.is_empty());
+}

@@ -106,7 +106,8 @@ impl Fixture {
 }
 
 fn bare_hmac_sha256(fixture: &Fixture) -> [u8; 32] {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET.as_bytes()).expect("any key length");
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET.as_bytes()).expect("any key length");
     mac.update(&fixture.body);
     mac.update(b".");
     mac.update(NONCE.as_bytes());

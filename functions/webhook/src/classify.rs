@@ -334,6 +334,29 @@ fn unsupported(callback: &Callback, raw_body: &[u8], reason: Option<&str>) -> Ev
             reason: reason.map(str::to_owned),
             // Parsed before, so it is JSON; `Null` only if that ever stopped being true.
             callback: serde_json::from_slice(raw_body).unwrap_or(serde_json::Value::Null),
+            callback_s3_key: None,
         },
     }
+}
+
+/// The event for a callback whose event is too large for an SQS message: the same envelope, the
+/// callback itself kept in S3 at `s3_key`, so the contact center learns of it and nothing is lost.
+pub fn too_large_for_queue(
+    mut event: InboundEvent,
+    callback: &Callback,
+    event_bytes: usize,
+    s3_key: String,
+) -> InboundEvent {
+    event.body = EventBody::Unsupported {
+        unsupported: Unsupported {
+            trigger: callback.body.trigger().to_owned(),
+            callback_key: Some(callback.body.key().to_owned()).filter(|key| !key.is_empty()),
+            reason: Some(format!(
+                "the event ({event_bytes} bytes) is over the queue's message size; the callback is kept in the media bucket"
+            )),
+            callback: serde_json::Value::Null,
+            callback_s3_key: Some(s3_key),
+        },
+    };
+    event
 }

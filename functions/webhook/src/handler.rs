@@ -10,8 +10,8 @@ use switchboard_shared::sinch::callback::{Callback, parse_callback};
 use switchboard_shared::sinch::signature::{self, SignatureHeaders};
 use tracing::{info, warn};
 
-use crate::classify::classify;
-use crate::ingest::{IngestMessage, IngestQueue};
+use crate::classify::{classify, too_large_for_queue};
+use crate::ingest::{IngestError, IngestMessage, IngestQueue};
 use crate::quarantine::Quarantine;
 use crate::route::{ServiceSelector, parse_path};
 use crate::settings::Settings;
@@ -73,13 +73,8 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
         now: DateTime<Utc>,
     ) -> WebhookResponse {
         let response = self.respond(&request, now).await;
-        if response.status.is_success() {
-            info!(
-                status = response.status.as_u16(),
-                path = request.path,
-                "callback accepted"
-            );
-        } else {
+        // Accepted callbacks are logged once, where they are queued, with their event id.
+        if !response.status.is_success() {
             warn!(status = response.status.as_u16(), path = request.path, answer = %response.body, "callback refused");
         }
         response
@@ -146,8 +141,7 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
             Ok(service) => service,
             Err(err) => {
                 // Always 401, whatever the app id: an unauthenticated caller learns nothing about
-                // which apps exist.
-                warn!(tenant = %tenant.id, reason = %err, "signature refused");
+                // which apps exist. Logged once, with the reason, as a refusal.
                 return WebhookResponse::error(
                     StatusCode::UNAUTHORIZED,
                     format!("signature refused: {err}"),
@@ -221,6 +215,39 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
         );
         let message = match IngestMessage::new(&event) {
             Ok(message) => message,
+            Err(IngestError::TooLarge { bytes }) => {
+                // Authentic but too big to travel whole: keep the callback, send a pointer.
+                let key = match self
+                    .quarantine
+                    .keep(
+                        tenant.id.as_str(),
+                        body,
+                        "event too large for the queue",
+                        now,
+                    )
+                    .await
+                {
+                    Ok(key) => key,
+                    Err(err) => {
+                        warn!(tenant = %tenant.id, error = %err, "could not keep an oversized callback; asking Sinch to retry");
+                        return WebhookResponse::error(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "could not keep the callback; retry later",
+                        );
+                    }
+                };
+                warn!(tenant = %tenant.id, %key, bytes, "event too large for the queue; callback kept in S3");
+                match IngestMessage::new(&too_large_for_queue(event.clone(), callback, bytes, key))
+                {
+                    Ok(message) => message,
+                    Err(err) => {
+                        return WebhookResponse::error(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            err.to_string(),
+                        );
+                    }
+                }
+            }
             Err(err) => {
                 return WebhookResponse::error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string());
             }

@@ -49,23 +49,35 @@ pub fn group_id(event: &InboundEvent) -> String {
     }
 }
 
+/// SQS's largest message (body and attributes), in bytes.
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error("could not serialize the event: {0}")]
     Serialize(#[from] serde_json::Error),
+    #[error("the event is {bytes} bytes with its attributes, over SQS's {MAX_MESSAGE_BYTES}")]
+    TooLarge { bytes: usize },
     #[error("the ingest queue refused or did not answer: {0}")]
     Unavailable(String),
 }
 
 impl IngestMessage {
     pub fn new(event: &InboundEvent) -> Result<IngestMessage, IngestError> {
+        let body = serde_json::to_string(event)?;
+        let kind = event.body.kind();
+        // SQS counts each attribute's name, type and value towards the limit.
+        let bytes = body.len() + ATTRIBUTE_OVERHEAD + kind.len() + event.tenant.len();
+        if bytes > MAX_MESSAGE_BYTES {
+            return Err(IngestError::TooLarge { bytes });
+        }
         Ok(IngestMessage {
-            body: serde_json::to_string(event)?,
+            body,
             group_id: group_id(event),
             // The event id is derived from the callback's identity: SQS drops a second message
             // with the same id within its 5-minute window; the media stage de-duplicates beyond.
             deduplication_id: event.event_id.clone(),
-            kind: event.body.kind(),
+            kind,
             tenant: event.tenant.clone(),
         })
     }
@@ -90,6 +102,9 @@ impl SqsIngestQueue {
         }
     }
 }
+
+/// "kind" + "tenant" + two times "String".
+const ATTRIBUTE_OVERHEAD: usize = 4 + 6 + 2 * 6;
 
 fn string_attribute(value: &str) -> Option<MessageAttributeValue> {
     MessageAttributeValue::builder()

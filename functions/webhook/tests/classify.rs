@@ -346,3 +346,41 @@ fn the_ingest_message_is_the_event_with_its_routing() {
     let round_trip: InboundEvent = serde_json::from_str(&message.body).unwrap();
     assert_eq!(round_trip, event);
 }
+
+#[test]
+fn an_event_over_the_sqs_limit_is_refused_by_the_ingest_message_and_replaced_by_a_pointer() {
+    use switchboard_webhook::classify::too_large_for_queue;
+    use switchboard_webhook::ingest::{IngestError, MAX_MESSAGE_BYTES};
+    // A fallback message carries its text twice (text and raw content): 150 KiB becomes 300 KiB.
+    let raw = "x".repeat(150 * 1024);
+    let body = serde_json::json!({"app_id": "01APP", "project_id": "p", "message": {"id": "01BIG",
+        "contact_message": {"fallback_message": {"raw_message": raw}}}})
+    .to_string();
+    let event = event_of(body.as_bytes());
+    let Err(IngestError::TooLarge { bytes }) = IngestMessage::new(&event) else {
+        panic!("should be too large")
+    };
+    assert!(bytes > MAX_MESSAGE_BYTES);
+
+    let callback = parse_callback(body.as_bytes()).unwrap();
+    let pointer = too_large_for_queue(
+        event.clone(),
+        &callback,
+        bytes,
+        "quarantine/acme/x.bin".into(),
+    );
+    let message = IngestMessage::new(&pointer).expect("the pointer fits");
+    assert!(message.body.len() < 4096);
+    assert_eq!(
+        pointer.event_id, event.event_id,
+        "same id, so a retry is still de-duplicated"
+    );
+    let EventBody::Unsupported { unsupported } = pointer.body else {
+        panic!()
+    };
+    assert_eq!(unsupported.trigger, "MESSAGE_INBOUND");
+    assert_eq!(
+        unsupported.callback_s3_key.as_deref(),
+        Some("quarantine/acme/x.bin")
+    );
+}

@@ -290,6 +290,10 @@ pub struct Unsupported {
     pub callback_key: Option<String>,
     /// Why it is not modelled, when it was expected to be (e.g. a field of the wrong type).
     pub reason: Option<String>,
-    /// The whole callback exactly as Sinch sent it.
+    /// The whole callback exactly as Sinch sent it; `null` when it was too large for the queue
+    /// and is kept in S3 instead (`callback_s3_key`).
     pub callback: serde_json::Value,
+    /// Where the callback is kept in the media bucket when it could not travel in the event.
+    #[serde(default)]
+    pub callback_s3_key: Option<String>,
 }

@@ -173,7 +173,8 @@ impl SignatureHeaders {
 fn keyed_mac(secret: &[u8], body: &[u8], nonce: &str, timestamp: &str) -> HmacSha256 {
     // HMAC takes keys of any length (long ones are hashed first), so no input can make this fail.
     #[allow(clippy::expect_used)]
-    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(secret).expect("HMAC accepts any key length");
+    let mut mac =
+        <HmacSha256 as KeyInit>::new_from_slice(secret).expect("HMAC accepts any key length");
     mac.update(body);
     mac.update(b".");
     mac.update(nonce.as_bytes());
