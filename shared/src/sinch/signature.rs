@@ -260,13 +260,22 @@ fn check_timestamp(
     {
         return Err(SignatureError::MalformedTimestamp);
     }
-    let seconds: i128 = timestamp
+    let value: i128 = timestamp
         .parse()
         .map_err(|_| SignatureError::MalformedTimestamp)?;
 
     const NANOS: i128 = 1_000_000_000;
+    // Every source shows Unix seconds, but the docs only say "UTC": a value this large cannot be
+    // seconds (it would be after the year 5000), so it is read as milliseconds rather than
+    // refusing every callback should Sinch ever send those. The window applies either way.
+    const LARGEST_SECONDS: i128 = 100_000_000_000;
+    let timestamp_nanos = if value > LARGEST_SECONDS {
+        value * 1_000_000
+    } else {
+        value * NANOS
+    };
     let now_nanos = i128::from(now.timestamp()) * NANOS + i128::from(now.timestamp_subsec_nanos());
-    let skew_nanos = now_nanos - seconds * NANOS;
+    let skew_nanos = now_nanos - timestamp_nanos;
     // A `Duration` is below 2^64 seconds, so its nanoseconds fit an i128 comfortably.
     let window_nanos = i128::try_from(window.as_nanos()).unwrap_or(i128::MAX);
     if skew_nanos.abs() > window_nanos {
@@ -286,6 +295,17 @@ mod tests {
 
     fn at(seconds: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(seconds, 0).unwrap()
+    }
+
+    #[test]
+    fn millisecond_timestamps_are_read_as_such_and_still_windowed() {
+        let window = Duration::from_secs(300);
+        assert!(check_timestamp("1634579353000", at(1_634_579_353), window).is_ok());
+        assert!(check_timestamp("1634579353000", at(1_634_579_653), window).is_ok());
+        assert!(matches!(
+            check_timestamp("1634579353000", at(1_634_579_654), window),
+            Err(SignatureError::StaleTimestamp { .. })
+        ));
     }
 
     #[test]
