@@ -401,3 +401,25 @@ async fn an_unavailable_quarantine_gets_503_so_sinch_retries() {
     assert_eq!(running.post_signed(MAIN, b"not json", SECRET, 0).0, 503);
     assert!(running.drain_ingest().await.is_empty());
 }
+
+#[tokio::test]
+async fn a_hung_aws_endpoint_gets_503_instead_of_a_lambda_timeout() {
+    // Accepts connections and never answers: what a hung AWS endpoint looks like to the SDK.
+    let black_hole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = black_hole.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in black_hole.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let endpoint = format!("http://{address}");
+    let running = Running::start_with("hung", &[("AWS_ENDPOINT_URL", &endpoint)]).await;
+    let (status, answer) = running.post_signed(
+        MAIN,
+        &text_callback("01E2EHUNG000000000000000000"),
+        SECRET,
+        0,
+    );
+    assert_eq!(status, 503, "{answer}");
+}
