@@ -423,3 +423,42 @@ async fn a_hung_aws_endpoint_gets_503_instead_of_a_lambda_timeout() {
     );
     assert_eq!(status, 503, "{answer}");
 }
+
+#[tokio::test]
+async fn a_signed_callback_of_a_kind_nobody_knows_yet_is_forwarded_whole() {
+    let running = Running::start("newkind").await;
+    let body = format!(
+        r#"{{"app_id":"{APP}","project_id":"p","accepted_time":"2026-11-21T08:00:00.1Z","hologram_notification":{{"id":"01HOLO","depth":3}}}}"#
+    );
+    let (status, answer) = running.post_signed(MAIN, body.as_bytes(), SECRET, 0);
+    assert_eq!(status, 200, "{answer}");
+    let messages = running.drain_ingest().await;
+    assert_eq!(messages.len(), 1);
+    let event = &messages[0].0;
+    assert_eq!(event["kind"], "unsupported");
+    assert_eq!(event["unsupported"]["trigger"], "UNKNOWN");
+    assert_eq!(
+        event["unsupported"]["callback_key"],
+        "hologram_notification"
+    );
+    assert_eq!(
+        event["unsupported"]["callback"]["hologram_notification"]["depth"],
+        3
+    );
+}
+
+#[tokio::test]
+async fn only_post_is_answered_on_the_callback_route() {
+    use std::io::{Read, Write};
+    let running = Running::start("method").await;
+    let host = running.base_url.trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&host).unwrap();
+    write!(
+        stream,
+        "GET {MAIN} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 405"), "{response}");
+}
