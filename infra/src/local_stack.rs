@@ -240,14 +240,10 @@ impl LocalStack {
             .region()
             .map(|r| r.as_ref().to_owned())
             .ok_or(LocalStackError::NoRegion)?;
-        let sqs = aws_sdk_sqs::Client::new(sdk_config);
-        let dynamodb = aws_sdk_dynamodb::Client::new(sdk_config);
-        // moto serves every bucket under one host: path-style addressing.
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(sdk_config)
-                .force_path_style(true)
-                .build(),
-        );
+        let sqs = switchboard_shared::aws::sqs_client(sdk_config);
+        let dynamodb = switchboard_shared::aws::dynamodb_client(sdk_config);
+        // Path-style addressing under a local endpoint: moto serves every bucket under one host.
+        let s3 = switchboard_shared::aws::s3_client(sdk_config);
 
         let mut resources = BTreeMap::new();
         for id in redrive_order(&template)? {

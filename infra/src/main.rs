@@ -5,7 +5,6 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use aws_config::BehaviorVersion;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use switchboard_infra::{LocalStack, LocalStackError};
 use switchboard_shared::config::{ConfigStore, SeedFile};
@@ -142,7 +141,7 @@ async fn run_local_stack(args: LocalStackArgs) -> Result<(), AdminError> {
     if std::env::var_os("AWS_ENDPOINT_URL").is_none_or(|v| v.is_empty()) {
         return Err(AdminError::NoLocalEndpoint);
     }
-    let sdk_config = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let sdk_config = switchboard_shared::aws::load_sdk_config().await;
     let mut stack = LocalStack::create(&sdk_config, &args.prefix, &args.template).await?;
     for (name, value) in &args.parameters {
         stack.set_parameter(name, value)?;

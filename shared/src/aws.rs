@@ -9,8 +9,8 @@ use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use aws_smithy_http_client::{Builder, ConnectorBuilder};
 
-/// For tools run by people (the admin CLI): the full default credentials chain (environment,
-/// profiles, SSO-less web identity, instance metadata).
+/// For tools run by people (the admin CLI, tests): the SDK's full default credentials chain
+/// (environment, profiles, web identity, container and instance metadata).
 pub async fn load_sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest()).load().await
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::SdkConfig;
 use switchboard_infra::local_stack::LocalStack;
 use switchboard_shared::config::{ConfigStore, SeedFile};
 use switchboard_shared::sinch::signature;
@@ -43,7 +43,7 @@ pub async fn sdk() -> SdkConfig {
         "AWS_ENDPOINT_URL is not set: these tests need moto; run them through `make test` \
          or `infra/scripts/with-moto.sh -- cargo test`"
     );
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+    switchboard_shared::aws::load_sdk_config().await
 }
 
 fn unique_prefix(test: &str) -> String {
@@ -172,7 +172,7 @@ impl Running {
         secret: &str,
         skew_seconds: i64,
     ) -> (u16, String) {
-        let nonce = format!("01NONCE{}", uuid_like());
+        let nonce = format!("01NONCE{}", uuid::Uuid::new_v4().simple());
         let timestamp = (chrono::Utc::now().timestamp() + skew_seconds).to_string();
         let signature = signature::sign(secret.as_bytes(), body, &nonce, &timestamp);
         self.post(
@@ -234,15 +234,6 @@ pub async fn drain(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<(serde_jso
             messages.push((body, group));
         }
     }
-}
-
-fn uuid_like() -> String {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "{:019}",
-        COUNTER.fetch_add(1, Ordering::SeqCst) as u128
-            + chrono::Utc::now().timestamp_micros() as u128
-    )
 }
 
 /// A minimal blocking HTTP/1.1 client: keeps the test dependencies to what the workspace has.

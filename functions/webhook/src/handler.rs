@@ -176,11 +176,7 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
         reason: &str,
         now: DateTime<Utc>,
     ) -> WebhookResponse {
-        match self
-            .quarantine
-            .keep(tenant.id.as_str(), body, reason, now)
-            .await
-        {
+        match self.keep(tenant, body, reason, now).await {
             Ok(key) => {
                 warn!(tenant = %tenant.id, %key, reason, "signed body is not a JSON callback; quarantined");
                 WebhookResponse::json(
@@ -188,14 +184,29 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
                     serde_json::json!({ "error": format!("body is not a JSON callback: {reason}"), "quarantined": true }),
                 )
             }
-            Err(err) => {
-                warn!(tenant = %tenant.id, error = %err, "quarantine failed; asking Sinch to retry");
+            Err(response) => response,
+        }
+    }
+
+    /// Keeps the exact body in S3; if that fails, the answer that makes Sinch retry, so the
+    /// body is not lost either way.
+    async fn keep(
+        &self,
+        tenant: &TenantConfig,
+        body: &[u8],
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, WebhookResponse> {
+        self.quarantine
+            .keep(tenant.id.as_str(), body, reason, now)
+            .await
+            .map_err(|err| {
+                warn!(tenant = %tenant.id, error = %err, reason, "could not keep the body in S3; asking Sinch to retry");
                 WebhookResponse::error(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "could not keep the body; retry later",
                 )
-            }
-        }
+            })
     }
 
     async fn forward(
@@ -213,32 +224,20 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
             body,
             now,
         );
+        let event_id = event.event_id.clone();
         let message = match IngestMessage::new(&event) {
             Ok(message) => message,
             Err(IngestError::TooLarge { bytes }) => {
                 // Authentic but too big to travel whole: keep the callback, send a pointer.
                 let key = match self
-                    .quarantine
-                    .keep(
-                        tenant.id.as_str(),
-                        body,
-                        "event too large for the queue",
-                        now,
-                    )
+                    .keep(tenant, body, "event too large for the queue", now)
                     .await
                 {
                     Ok(key) => key,
-                    Err(err) => {
-                        warn!(tenant = %tenant.id, error = %err, "could not keep an oversized callback; asking Sinch to retry");
-                        return WebhookResponse::error(
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            "could not keep the callback; retry later",
-                        );
-                    }
+                    Err(response) => return response,
                 };
                 warn!(tenant = %tenant.id, %key, bytes, "event too large for the queue; callback kept in S3");
-                match IngestMessage::new(&too_large_for_queue(event.clone(), callback, bytes, key))
-                {
+                match IngestMessage::new(&too_large_for_queue(event, callback, bytes, key)) {
                     Ok(message) => message,
                     Err(err) => {
                         return WebhookResponse::error(
@@ -259,10 +258,10 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
                 "could not queue the callback; retry later",
             );
         }
-        info!(tenant = %tenant.id, service = %service.name, kind = message.kind, event_id = %event.event_id, "queued");
+        info!(tenant = %tenant.id, service = %service.name, kind = message.kind, %event_id, "queued");
         WebhookResponse::json(
             StatusCode::OK,
-            serde_json::json!({ "accepted": true, "event_id": event.event_id, "kind": message.kind }),
+            serde_json::json!({ "accepted": true, "event_id": event_id, "kind": message.kind }),
         )
     }
 }

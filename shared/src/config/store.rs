@@ -74,8 +74,13 @@ impl ConfigStore {
         let mut items = vec![tenant_item(tenant)];
         items.extend(tenant.services.iter().map(service_item));
         items.extend(tenant.queues.iter().map(queue_item));
+        let kept: Vec<String> = items
+            .iter()
+            .filter_map(|item| string(item, "sk"))
+            .map(str::to_owned)
+            .collect();
         let existing = self.query_partition(&pk).await?;
-        for mut item in items.clone() {
+        for mut item in items {
             item.insert("pk".into(), AttributeValue::S(pk.clone()));
             self.client
                 .put_item()
@@ -85,11 +90,10 @@ impl ConfigStore {
                 .await
                 .map_err(|err| StoreError::Unavailable(crate::aws::describe_error(&err)))?;
         }
-        let kept: Vec<&str> = items.iter().filter_map(|item| string(item, "sk")).collect();
         for stale in existing
             .iter()
             .filter_map(|item| string(item, "sk"))
-            .filter(|sk| !kept.contains(sk))
+            .filter(|sk| !kept.iter().any(|kept| kept == sk))
         {
             self.client
                 .delete_item()
