@@ -610,3 +610,65 @@ async fn the_media_bucket_accepts_quarantine_writes() {
     let body = object.body.collect().await.expect("the body").into_bytes();
     assert_eq!(&body[..], b"not json");
 }
+
+/// DESIGN §5, "anything past max receives → DLQ": on the stack the template makes, a message that
+/// is received and never deleted moves to the ingest dead-letter queue after maxReceiveCount (5).
+#[tokio::test]
+async fn a_message_received_too_often_moves_to_the_dead_letter_queue() {
+    let config = common::moto_config().await;
+    let stack = switchboard_infra::LocalStack::create(
+        &config,
+        &common::unique_prefix("redrive"),
+        common::template_path(),
+    )
+    .await
+    .expect("stack");
+    let queue = stack
+        .resource("IngestQueue")
+        .expect("IngestQueue")
+        .ref_value()
+        .to_owned();
+    let dead_letters = stack
+        .resource("IngestDeadLetterQueue")
+        .expect("IngestDeadLetterQueue")
+        .ref_value()
+        .to_owned();
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    sqs.send_message()
+        .queue_url(&queue)
+        .message_body("poison")
+        .message_group_id("acme/c/1")
+        .message_deduplication_id("poison-1")
+        .send()
+        .await
+        .expect("send");
+
+    let mut receives = 0;
+    for _ in 0..10 {
+        // Visibility 0: as if the consumer failed at once, so the next receive sees it again.
+        let batch = sqs
+            .receive_message()
+            .queue_url(&queue)
+            .visibility_timeout(0)
+            .send()
+            .await
+            .expect("receive");
+        if batch.messages().is_empty() {
+            break;
+        }
+        receives += 1;
+    }
+    assert_eq!(
+        receives, 5,
+        "received maxReceiveCount times, then gone from the source queue"
+    );
+    let moved = sqs
+        .receive_message()
+        .queue_url(&dead_letters)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .expect("receive from the DLQ");
+    assert_eq!(moved.messages().len(), 1);
+    assert_eq!(moved.messages()[0].body(), Some("poison"));
+}
