@@ -6,5 +6,7 @@ pub mod aws;
 pub mod channel;
 pub mod config;
 pub mod contract;
+pub mod error;
+pub mod settings;
 pub mod sinch;
 pub mod telemetry;

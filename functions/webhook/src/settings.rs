@@ -4,6 +4,8 @@
 use std::time::Duration;
 
 use switchboard_shared::config::DEFAULT_CACHE_TTL;
+pub use switchboard_shared::settings::SettingsError;
+use switchboard_shared::settings::Env;
 use switchboard_shared::sinch::signature::DEFAULT_WINDOW;
 
 /// SQS's message size limit minus room for the event envelope around the callback.
@@ -20,64 +22,35 @@ pub struct Settings {
     pub config_cache_ttl: Duration,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SettingsError {
-    #[error("environment variable {0} is required")]
-    Missing(&'static str),
-    #[error("environment variable {name}: {problem}")]
-    Invalid { name: &'static str, problem: String },
-}
-
 impl Settings {
     pub fn from_env() -> Result<Settings, SettingsError> {
-        Settings::from_lookup(|name| std::env::var(name).ok())
+        Settings::from(&Env::process())
     }
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
-        let required = |name: &'static str| {
-            get(name)
-                .filter(|value| !value.trim().is_empty())
-                .ok_or(SettingsError::Missing(name))
-        };
-        let number = |name: &'static str,
-                      default: u64,
-                      range: std::ops::RangeInclusive<u64>|
-         -> Result<u64, SettingsError> {
-            let Some(text) = get(name).filter(|value| !value.trim().is_empty()) else {
-                return Ok(default);
-            };
-            let value: u64 = text.trim().parse().map_err(|_| SettingsError::Invalid {
-                name,
-                problem: format!("'{text}' is not a whole number"),
-            })?;
-            if !range.contains(&value) {
-                return Err(SettingsError::Invalid {
-                    name,
-                    problem: format!("{value} is outside {}..={}", range.start(), range.end()),
-                });
-            }
-            Ok(value)
-        };
+        Settings::from(&Env::from_lookup(get))
+    }
+
+    fn from<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Settings, SettingsError> {
         Ok(Settings {
-            config_table: required("SWITCHBOARD_CONFIG_TABLE")?,
-            ingest_queue_url: required("SWITCHBOARD_INGEST_QUEUE_URL")?,
-            media_bucket: required("SWITCHBOARD_MEDIA_BUCKET")?,
-            signature_window: Duration::from_secs(number(
+            config_table: env.required("SWITCHBOARD_CONFIG_TABLE")?,
+            ingest_queue_url: env.required("SWITCHBOARD_INGEST_QUEUE_URL")?,
+            media_bucket: env.required("SWITCHBOARD_MEDIA_BUCKET")?,
+            signature_window: env.seconds(
                 "SWITCHBOARD_SIGNATURE_WINDOW_SECS",
-                DEFAULT_WINDOW.as_secs(),
+                DEFAULT_WINDOW,
                 1..=3600,
-            )?),
-            max_body_bytes: usize::try_from(number(
+            )?,
+            max_body_bytes: env.bytes(
                 "SWITCHBOARD_MAX_BODY_BYTES",
-                MAX_BODY_CEILING as u64,
-                1024..=MAX_BODY_CEILING as u64,
-            )?)
-            .unwrap_or(MAX_BODY_CEILING),
-            config_cache_ttl: Duration::from_secs(number(
+                MAX_BODY_CEILING,
+                1024..=MAX_BODY_CEILING,
+            )?,
+            config_cache_ttl: env.seconds(
                 "SWITCHBOARD_CONFIG_CACHE_TTL_SECS",
-                DEFAULT_CACHE_TTL.as_secs(),
+                DEFAULT_CACHE_TTL,
                 0..=3600,
-            )?),
+            )?,
         })
     }
 }
