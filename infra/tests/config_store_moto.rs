@@ -24,6 +24,23 @@ async fn config_table(test: &str) -> (aws_config::SdkConfig, String) {
     (sdk, table)
 }
 
+async fn partition_items(
+    sdk: &aws_config::SdkConfig,
+    table: &str,
+    pk: &str,
+) -> Vec<std::collections::HashMap<String, AttributeValue>> {
+    switchboard_shared::aws::dynamodb_client(sdk)
+        .query()
+        .table_name(table)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
+        .send()
+        .await
+        .expect("query")
+        .items
+        .unwrap_or_default()
+}
+
 fn tenant_json(queues: serde_json::Value) -> String {
     serde_json::json!({ "tenants": [{
         "id": "acme",
@@ -74,8 +91,27 @@ async fn a_tenant_round_trips_and_a_rewrite_drops_what_it_no_longer_has() {
             .as_deref(),
         Some("before")
     );
-    assert_eq!(service.access_key_secret.expose_secret(), "ksecret");
     assert_eq!(service.api_base_url(), "http://127.0.0.1:9999");
+    // The API credentials are not in the tenant's partition (the webhook reads that one) but
+    // in their own, for the functions that call Sinch.
+    assert!(service.access_key_id.is_none() && service.access_key_secret.is_none());
+    let credentials = store
+        .load_credentials(&id, &service.name)
+        .await
+        .unwrap()
+        .expect("credentials");
+    assert_eq!(
+        (credentials.key_id.as_str(), credentials.key_secret.expose_secret()),
+        ("kid", "ksecret")
+    );
+    let tenant_partition = partition_items(&sdk, &table, "TENANT#acme").await;
+    assert!(
+        tenant_partition
+            .iter()
+            .all(|item| !item.contains_key("access_key_secret") && !item.contains_key("access_key_id")),
+        "no credentials in the webhook's partition"
+    );
+    assert!(store.load_tenant_ids().await.unwrap().contains(&id));
 
     let fewer = SeedFile::parse(&tenant_json(serde_json::json!([
         { "address": "01APPA@whatsapp.sinchconversation.com", "service": "main" }

@@ -2,6 +2,7 @@
 //! cache in front of it.
 
 mod cache;
+pub mod memory;
 mod model;
 mod store;
 
@@ -10,4 +11,4 @@ pub use model::{
     ALL_SERVICES, ConfigError, MessagingService, QueueConfig, Region, Retention, SeedFile,
     ServiceName, TenantConfig, TenantId,
 };
-pub use store::{ConfigStore, StoreError, TenantConfigSource};
+pub use store::{ApiCredentials, ConfigStore, StoreError, TenantConfigSource};

@@ -146,9 +146,13 @@ pub struct MessagingService {
     pub region: Region,
     pub project_id: String,
     pub app_ids: Vec<String>,
-    /// OAuth2 client id: the project access key's id.
-    pub access_key_id: String,
-    pub access_key_secret: SecretString,
+    /// OAuth2 client id: the project access key's id. Required in a seed file; stored apart
+    /// from the rest (the `SECRETS#` partition) so that only functions that call Sinch can read
+    /// it, and absent when a service is loaded for the webhook.
+    #[serde(default)]
+    pub access_key_id: Option<String>,
+    #[serde(default)]
+    pub access_key_secret: Option<SecretString>,
     pub webhook_secret: SecretString,
     /// The secret being rotated out; accepted on callbacks until removed.
     #[serde(default)]
@@ -217,6 +221,24 @@ impl TenantConfig {
         self.queues.iter().find(|queue| &queue.address == address)
     }
 
+    /// What a seed file or a write to the store must have on top of [`TenantConfig::validate`]:
+    /// the Sinch API credentials of every service.
+    pub fn validate_complete(&self) -> Result<(), ConfigError> {
+        self.validate()?;
+        for service in &self.services {
+            if service.access_key_id.is_none() || service.access_key_secret.is_none() {
+                return Err(ConfigError::Invalid {
+                    tenant: self.id.to_string(),
+                    problem: format!(
+                        "service '{}': access_key_id and access_key_secret are required",
+                        service.name
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Checks what serde cannot: cross references, uniqueness, non-empty secrets, URLs.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |problem: String| ConfigError::Invalid {
@@ -251,10 +273,16 @@ impl TenantConfig {
                     )));
                 }
             }
-            if service.access_key_id.trim().is_empty()
-                || service.access_key_secret.expose_secret().is_empty()
+            if service
+                .access_key_id
+                .as_deref()
+                .is_some_and(|id| id.trim().is_empty())
+                || service
+                    .access_key_secret
+                    .as_ref()
+                    .is_some_and(|secret| secret.expose_secret().is_empty())
             {
-                return Err(at("access_key_id and access_key_secret are required"));
+                return Err(at("access_key_id and access_key_secret must not be empty"));
             }
             if service.webhook_secret.expose_secret().is_empty() {
                 return Err(at(
@@ -268,14 +296,8 @@ impl TenantConfig {
             {
                 return Err(at("previous_webhook_secret is empty; remove it instead"));
             }
-            if service
-                .api_base_url
-                .as_deref()
-                .is_some_and(|url| !is_acceptable_base_url(url))
-            {
-                return Err(at(
-                    "api_base_url must be https:// (http:// only on loopback, for the local simulator)",
-                ));
+            if let Some(url) = service.api_base_url.as_deref() {
+                check_api_base_url(url).map_err(|problem| at(&format!("api_base_url {problem}")))?;
             }
         }
         let mut addresses = BTreeSet::new();
@@ -298,13 +320,30 @@ impl TenantConfig {
     }
 }
 
-fn is_acceptable_base_url(url: &str) -> bool {
-    if url.starts_with("https://") {
-        return true;
+/// Where a service's bearer token may be sent: https to a Sinch host, or http(s) to loopback
+/// (the local simulator). Parsed with a real URL parser, so tricks like
+/// `http://localhost:1@evil.example` (user info) or `http://127.0.0.1.evil.example` are refused.
+fn check_api_base_url(text: &str) -> Result<(), &'static str> {
+    let url = url::Url::parse(text).map_err(|_| "is not a URL")?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not carry user info");
     }
-    url.strip_prefix("http://")
-        .map(|rest| rest.split(['/', ':']).next().unwrap_or(""))
-        .is_some_and(|host| host == "127.0.0.1" || host == "localhost" || host == "[::1]")
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must not carry a query or fragment");
+    }
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => return Err("has no host"),
+    };
+    let sinch_host = matches!(url.host(), Some(url::Host::Domain(name))
+        if name.eq_ignore_ascii_case("sinch.com") || name.to_ascii_lowercase().ends_with(".sinch.com"));
+    match url.scheme() {
+        "https" if sinch_host || loopback => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err("must be https:// to a sinch.com host, or http(s):// to loopback (the local simulator)"),
+    }
 }
 
 /// The seed file: the format `make dev` and the admin CLI read (see README "Configuration").
@@ -328,7 +367,7 @@ impl SeedFile {
                     problem: "is defined twice".into(),
                 });
             }
-            tenant.validate()?;
+            tenant.validate_complete()?;
         }
         Ok(seed)
     }
@@ -433,12 +472,64 @@ mod tests {
     }
 
     #[test]
-    fn loopback_http_is_allowed_for_the_simulator_only() {
-        assert!(is_acceptable_base_url("http://127.0.0.1:8080"));
-        assert!(is_acceptable_base_url("http://localhost/x"));
-        assert!(is_acceptable_base_url("https://sandbox.example"));
-        assert!(!is_acceptable_base_url("http://127.0.0.1.evil.example"));
-        assert!(!is_acceptable_base_url("ftp://127.0.0.1"));
+    fn api_base_urls_go_to_sinch_over_https_or_to_loopback() {
+        for good in [
+            "http://127.0.0.1:8080",
+            "http://localhost/x",
+            "http://[::1]:3001",
+            "https://127.0.0.1:3001",
+            "https://us.conversation.api.sinch.com",
+            "https://EU.Conversation.API.Sinch.com/",
+        ] {
+            assert_eq!(check_api_base_url(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "http://127.0.0.1.evil.example",
+            "http://localhost:1@evil.example",
+            "https://user:pw@eu.conversation.api.sinch.com",
+            "https://sandbox.example",
+            "https://evilsinch.com",
+            "https://sinch.com.evil.example",
+            "http://eu.conversation.api.sinch.com",
+            "ftp://127.0.0.1",
+            "not a url",
+            "https://eu.conversation.api.sinch.com/?x=1",
+        ] {
+            assert!(check_api_base_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_bad_api_base_url_is_refused_naming_the_field() {
+        let mut json = valid();
+        json["services"][0]["api_base_url"] = "http://localhost:1@evil.example".into();
+        let err = tenant(json).unwrap_err();
+        assert!(err.contains("api_base_url") && err.contains("user info"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_service_names_and_shared_app_ids_are_refused() {
+        let mut json = valid();
+        let second = json["services"][0].clone();
+        json["services"].as_array_mut().unwrap().push(second);
+        assert!(tenant(json).unwrap_err().contains("defined twice"));
+
+        let mut json = valid();
+        let mut second = json["services"][0].clone();
+        second["name"] = "other".into();
+        json["services"].as_array_mut().unwrap().push(second);
+        let err = tenant(json).unwrap_err();
+        assert!(err.contains("belongs to more than one service"), "{err}");
+    }
+
+    #[test]
+    fn a_seed_needs_api_credentials_but_a_loaded_webhook_view_does_not() {
+        let mut json = valid();
+        json["services"][0].as_object_mut().unwrap().remove("access_key_secret");
+        assert!(tenant(json.clone()).is_ok());
+        let seed = serde_json::json!({ "tenants": [json] }).to_string();
+        let err = SeedFile::parse(&seed).unwrap_err().to_string();
+        assert!(err.contains("access_key_secret are required"), "{err}");
     }
 
     #[test]

@@ -1,15 +1,23 @@
 //! Tenant configuration in DynamoDB.
 //!
-//! All of a tenant's items share one partition (`pk = TENANT#{id}`), so loading a tenant, with
-//! every service, app id and queue, is a single Query:
+//! A tenant's items share one partition (`pk = TENANT#{id}`), so loading a tenant, with every
+//! service, app id and queue, is a single Query. Two more partitions keep what not every
+//! function may read or needs:
 //!
-//! | sk                  | attributes                                                             |
-//! |---------------------|------------------------------------------------------------------------|
-//! | `TENANT`            | `public_attachment_days`, `inbound_media_days`                         |
-//! | `SERVICE#{name}`    | `region`, `project_id`, `app_ids`, `access_key_id`, `access_key_secret`, `webhook_secret`, `previous_webhook_secret`?, `api_base_url`? |
-//! | `QUEUE#{address}`   | `service`, `target_queue_url`?, `sms_sender`?                           |
+//! | pk               | sk                 | attributes                                                  |
+//! |------------------|--------------------|-------------------------------------------------------------|
+//! | `TENANT#{id}`    | `TENANT`           | `public_attachment_days`, `inbound_media_days`              |
+//! | `TENANT#{id}`    | `SERVICE#{name}`   | `region`, `project_id`, `app_ids`, `webhook_secret`, `previous_webhook_secret`?, `api_base_url`? |
+//! | `TENANT#{id}`    | `QUEUE#{address}`  | `service`, `target_queue_url`?, `sms_sender`?                |
+//! | `TENANTS`        | `{id}`             | (none): the index of tenant ids                             |
+//! | `SECRETS#{id}`   | `SERVICE#{name}`   | `access_key_id`, `access_key_secret` (Sinch API credentials) |
+//!
+//! The webhook's IAM policy reaches only the `TENANT#*` and `TENANTS` partitions (a
+//! `dynamodb:LeadingKeys` condition in template.yaml), so the internet-facing function can
+//! verify callbacks but never read the credentials that send messages. The index lets it refuse
+//! a made-up tenant name without a Query per name.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 
 use aws_sdk_dynamodb::Client;
@@ -21,6 +29,9 @@ use super::model::{
 };
 
 type Item = HashMap<String, AttributeValue>;
+
+/// The partition listing every tenant id.
+const TENANT_INDEX_PK: &str = "TENANTS";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -40,10 +51,21 @@ impl StoreError {
 
 /// Where tenant configuration comes from (DynamoDB in production; a seam for the cache).
 pub trait TenantConfigSource: Send + Sync {
+    /// The tenant without its services' API credentials.
     fn load_tenant(
         &self,
         id: &TenantId,
     ) -> impl Future<Output = Result<Option<TenantConfig>, StoreError>> + Send;
+
+    /// Every tenant id that exists.
+    fn load_tenant_ids(&self) -> impl Future<Output = Result<HashSet<TenantId>, StoreError>> + Send;
+}
+
+/// A service's Sinch API credentials (OAuth2 client credentials).
+#[derive(Debug, Clone)]
+pub struct ApiCredentials {
+    pub key_id: String,
+    pub key_secret: SecretString,
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +78,21 @@ fn tenant_pk(id: &TenantId) -> String {
     format!("TENANT#{id}")
 }
 
+fn secrets_pk(id: &TenantId) -> String {
+    format!("SECRETS#{id}")
+}
+
+fn unavailable<E>(
+    operation: &'static str,
+) -> impl FnOnce(
+    aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> StoreError
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    move |err| StoreError::Unavailable(crate::error::AwsError::from_sdk(operation, &err).to_string())
+}
+
 impl ConfigStore {
     pub fn new(client: Client, table: impl Into<String>) -> ConfigStore {
         ConfigStore {
@@ -66,7 +103,7 @@ impl ConfigStore {
 
     /// Writes a tenant's whole configuration, removing items it no longer has.
     pub async fn put_tenant(&self, tenant: &TenantConfig) -> Result<(), StoreError> {
-        tenant.validate().map_err(|err| StoreError::Corrupt {
+        tenant.validate_complete().map_err(|err| StoreError::Corrupt {
             tenant: tenant.id.to_string(),
             problem: err.to_string(),
         })?;
@@ -74,21 +111,70 @@ impl ConfigStore {
         let mut items = vec![tenant_item(tenant)];
         items.extend(tenant.services.iter().map(service_item));
         items.extend(tenant.queues.iter().map(queue_item));
+        self.replace_partition(&pk, items).await?;
+        let secrets = tenant.services.iter().filter_map(credentials_item).collect();
+        self.replace_partition(&secrets_pk(&tenant.id), secrets)
+            .await?;
+        // Last, so the webhook never knows a tenant whose items are not written yet.
+        self.put(Item::from([
+            ("pk".into(), AttributeValue::S(TENANT_INDEX_PK.into())),
+            ("sk".into(), AttributeValue::S(tenant.id.to_string())),
+        ]))
+        .await
+    }
+
+    /// The API credentials of one service, for the functions that call Sinch.
+    pub async fn load_credentials(
+        &self,
+        tenant: &TenantId,
+        service: &ServiceName,
+    ) -> Result<Option<ApiCredentials>, StoreError> {
+        let answer = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(secrets_pk(tenant)))
+            .key("sk", AttributeValue::S(format!("SERVICE#{service}")))
+            .send()
+            .await
+            .map_err(unavailable("GetItem"))?;
+        let Some(item) = answer.item else {
+            return Ok(None);
+        };
+        match (string(&item, "access_key_id"), string(&item, "access_key_secret")) {
+            (Some(id), Some(secret)) => Ok(Some(ApiCredentials {
+                key_id: id.to_owned(),
+                key_secret: SecretString::from(secret.to_owned()),
+            })),
+            _ => Err(StoreError::Corrupt {
+                tenant: tenant.to_string(),
+                problem: format!("the credentials of service '{service}' are incomplete"),
+            }),
+        }
+    }
+
+    async fn put(&self, item: Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(unavailable("PutItem"))?;
+        Ok(())
+    }
+
+    /// Makes the partition hold exactly `items` (each with its `sk`).
+    async fn replace_partition(&self, pk: &str, items: Vec<Item>) -> Result<(), StoreError> {
         let kept: Vec<String> = items
             .iter()
             .filter_map(|item| string(item, "sk"))
             .map(str::to_owned)
             .collect();
-        let existing = self.query_partition(&pk).await?;
+        let existing = self.query_partition(pk).await?;
         for mut item in items {
-            item.insert("pk".into(), AttributeValue::S(pk.clone()));
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .send()
-                .await
-                .map_err(|err| StoreError::Unavailable(crate::aws::describe_error(&err)))?;
+            item.insert("pk".into(), AttributeValue::S(pk.to_owned()));
+            self.put(item).await?;
         }
         for stale in existing
             .iter()
@@ -98,11 +184,11 @@ impl ConfigStore {
             self.client
                 .delete_item()
                 .table_name(&self.table)
-                .key("pk", AttributeValue::S(pk.clone()))
+                .key("pk", AttributeValue::S(pk.to_owned()))
                 .key("sk", AttributeValue::S(stale.to_owned()))
                 .send()
                 .await
-                .map_err(|err| StoreError::Unavailable(crate::aws::describe_error(&err)))?;
+                .map_err(unavailable("DeleteItem"))?;
         }
         Ok(())
     }
@@ -121,7 +207,7 @@ impl ConfigStore {
                 .set_exclusive_start_key(start)
                 .send()
                 .await
-                .map_err(|err| StoreError::Unavailable(crate::aws::describe_error(&err)))?;
+                .map_err(unavailable("Query"))?;
             items.extend(page.items.unwrap_or_default());
             match page.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
@@ -135,6 +221,16 @@ impl TenantConfigSource for ConfigStore {
     async fn load_tenant(&self, id: &TenantId) -> Result<Option<TenantConfig>, StoreError> {
         let items = self.query_partition(&tenant_pk(id)).await?;
         tenant_from_items(id, &items)
+    }
+
+    async fn load_tenant_ids(&self) -> Result<HashSet<TenantId>, StoreError> {
+        let items = self.query_partition(TENANT_INDEX_PK).await?;
+        Ok(items
+            .iter()
+            .filter_map(|item| string(item, "sk"))
+            // A malformed id cannot be a webhook path's tenant; skipping it refuses nothing real.
+            .filter_map(|sk| TenantId::parse(sk).ok())
+            .collect())
     }
 }
 
@@ -178,14 +274,6 @@ fn service_item(service: &MessagingService) -> Item {
             ),
         ),
         (
-            "access_key_id".into(),
-            AttributeValue::S(service.access_key_id.clone()),
-        ),
-        (
-            "access_key_secret".into(),
-            AttributeValue::S(service.access_key_secret.expose_secret().to_owned()),
-        ),
-        (
             "webhook_secret".into(),
             AttributeValue::S(service.webhook_secret.expose_secret().to_owned()),
         ),
@@ -200,6 +288,23 @@ fn service_item(service: &MessagingService) -> Item {
         item.insert("api_base_url".into(), AttributeValue::S(url.clone()));
     }
     item
+}
+
+fn credentials_item(service: &MessagingService) -> Option<Item> {
+    Some(Item::from([
+        (
+            "sk".into(),
+            AttributeValue::S(format!("SERVICE#{}", service.name)),
+        ),
+        (
+            "access_key_id".into(),
+            AttributeValue::S(service.access_key_id.clone()?),
+        ),
+        (
+            "access_key_secret".into(),
+            AttributeValue::S(service.access_key_secret.as_ref()?.expose_secret().to_owned()),
+        ),
+    ]))
 }
 
 fn queue_item(queue: &QueueConfig) -> Item {
@@ -280,8 +385,9 @@ fn tenant_from_items(id: &TenantId, items: &[Item]) -> Result<Option<TenantConfi
                 })?,
                 project_id: required(item, "project_id")?,
                 app_ids,
-                access_key_id: required(item, "access_key_id")?,
-                access_key_secret: SecretString::from(required(item, "access_key_secret")?),
+                // Kept in the `SECRETS#` partition; see [`ConfigStore::load_credentials`].
+                access_key_id: None,
+                access_key_secret: None,
                 webhook_secret: SecretString::from(required(item, "webhook_secret")?),
                 previous_webhook_secret: string(item, "previous_webhook_secret")
                     .map(|s| SecretString::from(s.to_owned())),
