@@ -63,6 +63,7 @@ pub fn classify(
         attached_data: attached_data(callback.message_metadata.as_deref()),
         message_metadata: callback.message_metadata.clone(),
         reply_id: None,
+        raw_callback_s3_key: None,
         body: body(callback, raw_body),
     }
 }
@@ -339,24 +340,24 @@ fn unsupported(callback: &Callback, raw_body: &[u8], reason: Option<&str>) -> Ev
     }
 }
 
-/// The event for a callback whose event is too large for an SQS message: the same envelope, the
-/// callback itself kept in S3 at `s3_key`, so the contact center learns of it and nothing is lost.
-pub fn too_large_for_queue(
+/// The event for an authentic callback that cannot travel whole (too large for an SQS message,
+/// or refused by SQS for good): the same envelope, the callback itself kept in S3 at `s3_key`,
+/// so the contact center learns of it and nothing is lost.
+pub fn kept_in_s3(
     mut event: InboundEvent,
     callback: &Callback,
-    event_bytes: usize,
+    why: &str,
     s3_key: String,
 ) -> InboundEvent {
     event.body = EventBody::Unsupported {
         unsupported: Unsupported {
             trigger: callback.body.trigger().to_owned(),
             callback_key: Some(callback.body.key().to_owned()).filter(|key| !key.is_empty()),
-            reason: Some(format!(
-                "the event ({event_bytes} bytes) is over the queue's message size; the callback is kept in the media bucket"
-            )),
+            reason: Some(format!("{why}; the callback is kept in the media bucket")),
             callback: serde_json::Value::Null,
-            callback_s3_key: Some(s3_key),
+            callback_s3_key: Some(s3_key.clone()),
         },
     };
+    event.raw_callback_s3_key = Some(s3_key);
     event
 }

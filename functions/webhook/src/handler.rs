@@ -1,19 +1,31 @@
 //! The webhook's work for one request, independent of Lambda: route, size, tenant, service,
-//! signature, parse, classify, queue. Every answer here is a row of DESIGN.md §5.
+//! signature, parse, classify, queue. Every answer is a row of the failure table
+//! (docs/failures.md).
+//!
+//! Two rules shape the order of the steps:
+//! - strangers learn nothing: an unknown tenant, an unknown service and a refused signature get
+//!   one identical answer, and nothing but the app id is read from a body before it verifies;
+//! - nothing authentic is lost: once a callback verifies, it is either queued (whole, or as a
+//!   pointer to its bytes kept in S3) or answered with a status that makes Sinch retry.
 
 use chrono::{DateTime, Utc};
 use http::{HeaderMap, Method, StatusCode};
+use serde::Deserialize;
+use switchboard_shared::contract::InboundEvent;
 use switchboard_shared::config::{
     ConfigCache, MessagingService, StoreError, TenantConfig, TenantConfigSource,
 };
+use switchboard_shared::deadline::Deadline;
+use switchboard_shared::error::Classify;
+use switchboard_shared::json_text;
 use switchboard_shared::sinch::callback::{Callback, parse_callback};
 use switchboard_shared::sinch::signature::{self, SignatureHeaders};
 use tracing::{info, warn};
 
-use crate::classify::{classify, too_large_for_queue};
+use crate::classify::{classify, kept_in_s3};
 use crate::ingest::{IngestError, IngestMessage, IngestQueue};
 use crate::quarantine::Quarantine;
-use crate::route::{ServiceSelector, parse_path};
+use crate::route::{RouteError, ServiceSelector, parse_path};
 use crate::settings::Settings;
 
 /// A request as both shells (Lambda, local server) see it.
@@ -23,14 +35,54 @@ pub struct WebhookRequest<'a> {
     pub path: &'a str,
     pub headers: &'a HeaderMap,
     pub body: &'a [u8],
+    /// When the answer must be on its way (from the Lambda context, or the local server's budget).
+    pub deadline: Deadline,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookResponse {
     pub status: StatusCode,
-    /// A small JSON document; never contains secrets or the callback itself.
+    /// A small JSON document; never contains secrets, the callback, or why a caller was refused.
     pub body: String,
 }
+
+/// Why a request was not accepted: logged (the `reason` field of the "callback refused" line,
+/// which a metric filter counts), never told to the caller beyond the status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Route,
+    Method,
+    TooLarge,
+    UnknownTenant,
+    UnknownService,
+    Signature,
+    NotJson,
+    StoreUnavailable,
+    QueueUnavailable,
+    QuarantineUnavailable,
+    DeadlinePassed,
+}
+
+impl Refusal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::Route => "route",
+            Refusal::Method => "method",
+            Refusal::TooLarge => "too_large",
+            Refusal::UnknownTenant => "unknown_tenant",
+            Refusal::UnknownService => "unknown_service",
+            Refusal::Signature => "signature",
+            Refusal::NotJson => "not_json",
+            Refusal::StoreUnavailable => "store_unavailable",
+            Refusal::QueueUnavailable => "queue_unavailable",
+            Refusal::QuarantineUnavailable => "quarantine_unavailable",
+            Refusal::DeadlinePassed => "deadline",
+        }
+    }
+}
+
+/// The one answer for every caller who is not who they claim to be, whatever the reason.
+pub const UNAUTHORIZED_BODY: &str = r#"{"error":"unauthorized"}"#;
 
 impl WebhookResponse {
     fn json(status: StatusCode, value: serde_json::Value) -> WebhookResponse {
@@ -40,8 +92,44 @@ impl WebhookResponse {
         }
     }
 
-    fn error(status: StatusCode, message: impl Into<String>) -> WebhookResponse {
-        WebhookResponse::json(status, serde_json::json!({ "error": message.into() }))
+    fn error(status: StatusCode, message: &str) -> WebhookResponse {
+        WebhookResponse::json(status, serde_json::json!({ "error": message }))
+    }
+
+    fn unauthorized() -> WebhookResponse {
+        WebhookResponse {
+            status: StatusCode::UNAUTHORIZED,
+            body: UNAUTHORIZED_BODY.to_owned(),
+        }
+    }
+
+    fn retry_later() -> WebhookResponse {
+        WebhookResponse::error(StatusCode::SERVICE_UNAVAILABLE, "unavailable; retry later")
+    }
+}
+
+/// A refusal with the answer for it and what the log needs to know (never secrets).
+struct Refused {
+    reason: Refusal,
+    detail: String,
+    response: WebhookResponse,
+}
+
+impl Refused {
+    fn new(reason: Refusal, detail: impl Into<String>, response: WebhookResponse) -> Refused {
+        Refused {
+            reason,
+            detail: detail.into(),
+            response,
+        }
+    }
+
+    fn unauthorized(reason: Refusal, detail: impl Into<String>) -> Refused {
+        Refused::new(reason, detail, WebhookResponse::unauthorized())
+    }
+
+    fn retry_later(reason: Refusal, detail: impl Into<String>) -> Refused {
+        Refused::new(reason, detail, WebhookResponse::retry_later())
     }
 }
 
@@ -50,6 +138,21 @@ pub struct Webhook<C, Q, R> {
     ingest: Q,
     quarantine: R,
     settings: Settings,
+}
+
+/// The only field read from a body before its signature verifies: `/all` finds its service
+/// (and so its secret) by it. Everything else is skipped unread.
+#[derive(Deserialize)]
+struct AppIdOnly {
+    #[serde(default)]
+    app_id: Option<String>,
+}
+
+fn peek_app_id(body: &[u8]) -> Option<String> {
+    serde_json::from_slice::<AppIdOnly>(body)
+        .ok()
+        .and_then(|peek| peek.app_id)
+        .filter(|id| !id.is_empty())
 }
 
 impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
@@ -63,6 +166,18 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
         }
     }
 
+    pub fn ingest(&self) -> &Q {
+        &self.ingest
+    }
+
+    pub fn quarantine_port(&self) -> &R {
+        &self.quarantine
+    }
+
+    pub fn config_source(&self) -> &C {
+        self.config.source()
+    }
+
     pub async fn handle(&self, request: WebhookRequest<'_>) -> WebhookResponse {
         self.handle_at(request, Utc::now()).await
     }
@@ -72,120 +187,197 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
         request: WebhookRequest<'_>,
         now: DateTime<Utc>,
     ) -> WebhookResponse {
-        let response = self.respond(&request, now).await;
-        // Accepted callbacks are logged once, where they are queued, with their event id.
-        if !response.status.is_success() {
-            warn!(status = response.status.as_u16(), path = request.path, answer = %response.body, "callback refused");
+        match self.respond(&request, now).await {
+            Ok(response) => response,
+            Err(refused) => {
+                warn!(
+                    reason = refused.reason.as_str(),
+                    status = refused.response.status.as_u16(),
+                    detail = %refused.detail,
+                    path = request.path,
+                    "callback refused"
+                );
+                refused.response
+            }
         }
-        response
     }
 
-    async fn respond(&self, request: &WebhookRequest<'_>, now: DateTime<Utc>) -> WebhookResponse {
+    async fn respond(
+        &self,
+        request: &WebhookRequest<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<WebhookResponse, Refused> {
         let route = match parse_path(request.path) {
             Ok(route) => route,
-            Err(err) => return WebhookResponse::error(StatusCode::NOT_FOUND, err.to_string()),
+            Err(RouteError::NoRoute) => {
+                return Err(Refused::new(
+                    Refusal::Route,
+                    "no such route",
+                    WebhookResponse::error(StatusCode::NOT_FOUND, "not found"),
+                ));
+            }
+            // A name that cannot exist is an unknown tenant or service like any other.
+            Err(RouteError::BadName(err)) => {
+                return Err(Refused::unauthorized(Refusal::UnknownTenant, err.to_string()));
+            }
         };
         if request.method != Method::POST {
-            return WebhookResponse::error(StatusCode::METHOD_NOT_ALLOWED, "callbacks are POSTed");
+            return Err(Refused::new(
+                Refusal::Method,
+                request.method.to_string(),
+                WebhookResponse::error(StatusCode::METHOD_NOT_ALLOWED, "callbacks are POSTed"),
+            ));
         }
         if request.body.len() > self.settings.max_body_bytes {
-            return WebhookResponse::error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!(
-                    "body of {} bytes is over the limit of {}",
-                    request.body.len(),
-                    self.settings.max_body_bytes
+            return Err(Refused::new(
+                Refusal::TooLarge,
+                format!("{} bytes", request.body.len()),
+                WebhookResponse::error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    &format!(
+                        "body is over the limit of {} bytes",
+                        self.settings.max_body_bytes
+                    ),
                 ),
-            );
+            ));
         }
-        let tenant = match self.config.tenant(&route.tenant).await {
-            Ok(Some(tenant)) => tenant,
-            Ok(None) => {
-                return WebhookResponse::error(
-                    StatusCode::NOT_FOUND,
-                    format!("unknown tenant '{}'", route.tenant),
-                );
+        let tenant = match request
+            .deadline
+            .run("config lookup", self.config.tenant(&route.tenant))
+            .await
+        {
+            Ok(Ok(Some(tenant))) => tenant,
+            Ok(Ok(None)) => {
+                return Err(Refused::unauthorized(
+                    Refusal::UnknownTenant,
+                    format!("tenant '{}'", route.tenant),
+                ));
             }
-            Err(err) => return store_failure(&err),
+            Ok(Err(err)) => return Err(store_failure(&err)),
+            Err(late) => return Err(Refused::retry_later(Refusal::DeadlinePassed, late.to_string())),
         };
 
-        // Parsed before the signature check because `/all` finds its service (and so its secret)
-        // by the body's app id; nothing parsed is trusted or used until the signature verifies.
-        let parsed = parse_callback(request.body);
-        let app_id = parsed
-            .as_ref()
-            .ok()
-            .map(|callback| callback.app_id.clone())
-            .filter(|id| !id.is_empty());
-        let known_service = app_id
-            .as_deref()
-            .and_then(|app_id| tenant.service_for_app(app_id));
-        let candidates: Vec<&MessagingService> = match (&route.service, known_service) {
-            (ServiceSelector::Named(name), _) => match tenant.service(name) {
+        let app_id = peek_app_id(request.body);
+        let candidates: Vec<&MessagingService> = match &route.service {
+            ServiceSelector::Named(name) => match tenant.service(name) {
                 Some(service) => vec![service],
                 None => {
-                    return WebhookResponse::error(
-                        StatusCode::NOT_FOUND,
-                        format!("unknown service '{name}' of tenant '{}'", tenant.id),
-                    );
+                    return Err(Refused::unauthorized(
+                        Refusal::UnknownService,
+                        format!("service '{name}' of tenant '{}'", tenant.id),
+                    ));
                 }
             },
-            (ServiceSelector::ByAppId, Some(service)) => vec![service],
-            // No configured app id to go by (not JSON, an app not configured yet, or Sinch left
-            // it empty as on contact notifications): any of the tenant's services may have
-            // signed it, and only one of them can have.
-            (ServiceSelector::ByAppId, None) => tenant.services.iter().collect(),
-        };
-
-        let service = match verify(request, &candidates, now, self.settings.signature_window) {
-            Ok(service) => service,
-            Err(err) => {
-                // Always 401, whatever the app id: an unauthenticated caller learns nothing about
-                // which apps exist. Logged once, with the reason, as a refusal.
-                return WebhookResponse::error(
-                    StatusCode::UNAUTHORIZED,
-                    format!("signature refused: {err}"),
-                );
+            ServiceSelector::ByAppId => {
+                match app_id.as_deref().and_then(|id| tenant.service_for_app(id)) {
+                    Some(service) => vec![service],
+                    // No configured app id to go by (not JSON, an app not configured yet, or
+                    // Sinch left it empty as on contact notifications): any of the tenant's
+                    // services may have signed it, and only one of them can have.
+                    None => tenant.services.iter().collect(),
+                }
             }
         };
+        let service = verify(request, &candidates, now, self.settings.signature_window)
+            .map_err(|err| Refused::unauthorized(Refusal::Signature, err.to_string()))?;
 
-        let callback = match parsed {
+        // Authentic from here on: nothing below may lose it.
+        let readable = json_text::repair(request.body);
+        let callback = match parse_callback(readable.text.as_bytes()) {
             Ok(callback) => callback,
-            Err(err) => {
-                return self
-                    .quarantine(&tenant, request.body, &err.to_string(), now)
-                    .await;
-            }
+            Err(err) => return self.not_json(&tenant, request, &err.to_string(), now).await,
         };
-        if let Some(app_id) = app_id
-            .as_deref()
-            .filter(|app_id| !service.serves_app(app_id))
-        {
+        if let Some(app_id) = app_id.as_deref().filter(|id| !service.serves_app(id)) {
             // Authentic (signed with this service's secret) but for an app not configured here,
             // typically one added in Sinch before Switchboard: forwarded, not lost.
             warn!(tenant = %tenant.id, service = %service.name, app_id, "callback for an app id not configured on its service");
         }
-        self.forward(&tenant, service, &callback, request.body, now)
-            .await
+        let mut event = classify(
+            tenant.id.as_str(),
+            service.name.as_str(),
+            &callback,
+            readable.text.as_bytes(),
+            now,
+        );
+        if readable.changed {
+            // The typed fields read U+FFFD where the bytes could not be read; the bytes
+            // themselves stay retrievable.
+            let key = self
+                .keep(&tenant, request, "callback needed repair to be read", now)
+                .await?;
+            event.raw_callback_s3_key = Some(key);
+        }
+        let message = match IngestMessage::new(&event) {
+            Ok(message) => message,
+            // Too large for SQS, or not serializable: keep the callback, queue a pointer.
+            Err(err) => {
+                return self
+                    .queue_pointer(request, &tenant, event, &callback, &err.to_string(), now)
+                    .await;
+            }
+        };
+        match self.send(request, &message).await {
+            Ok(()) => Ok(accepted(&tenant, service, &message, &event.event_id)),
+            Err(err) if err.is_retryable() => Err(Refused::retry_later(
+                Refusal::QueueUnavailable,
+                err.to_string(),
+            )),
+            // SQS refused this message for good: keep the callback, try a pointer instead.
+            Err(err) => {
+                self.queue_pointer(request, &tenant, event, &callback, &err.to_string(), now)
+                    .await
+            }
+        }
     }
 
-    async fn quarantine(
+    /// Keeps the callback in S3 and queues an event that points to it.
+    async fn queue_pointer(
+        &self,
+        request: &WebhookRequest<'_>,
+        tenant: &TenantConfig,
+        event: InboundEvent,
+        callback: &Callback,
+        why: &str,
+        now: DateTime<Utc>,
+    ) -> Result<WebhookResponse, Refused> {
+        let key = self.keep(tenant, request, why, now).await?;
+        warn!(tenant = %tenant.id, %key, why, "event cannot travel whole; callback kept in S3");
+        let service = event.service.clone();
+        let event_id = event.event_id.clone();
+        let pointer = IngestMessage::new(&kept_in_s3(event, callback, why, key))
+            .map_err(|err| Refused::retry_later(Refusal::QueueUnavailable, err.to_string()))?;
+        self.send(request, &pointer)
+            .await
+            .map_err(|err| Refused::retry_later(Refusal::QueueUnavailable, err.to_string()))?;
+        info!(tenant = %tenant.id, %service, kind = pointer.kind, %event_id, "queued a pointer");
+        Ok(accepted_answer(&event_id, pointer.kind))
+    }
+
+    async fn send(&self, request: &WebhookRequest<'_>, message: &IngestMessage) -> Result<(), IngestError> {
+        match request.deadline.run("SendMessage", self.ingest.send(message)).await {
+            Ok(result) => result,
+            Err(late) => Err(IngestError::Late(late)),
+        }
+    }
+
+    /// A signed body that is not JSON: kept in S3 and answered 400 (Sinch would send the same
+    /// bytes again; retrying cannot help).
+    async fn not_json(
         &self,
         tenant: &TenantConfig,
-        body: &[u8],
+        request: &WebhookRequest<'_>,
         reason: &str,
         now: DateTime<Utc>,
-    ) -> WebhookResponse {
-        match self.keep(tenant, body, reason, now).await {
-            Ok(key) => {
-                warn!(tenant = %tenant.id, %key, reason, "signed body is not a JSON callback; quarantined");
-                WebhookResponse::json(
-                    StatusCode::BAD_REQUEST,
-                    serde_json::json!({ "error": format!("body is not a JSON callback: {reason}"), "quarantined": true }),
-                )
-            }
-            Err(response) => response,
-        }
+    ) -> Result<WebhookResponse, Refused> {
+        let key = self.keep(tenant, request, reason, now).await?;
+        Err(Refused::new(
+            Refusal::NotJson,
+            format!("{reason}; kept at {key}"),
+            WebhookResponse::json(
+                StatusCode::BAD_REQUEST,
+                serde_json::json!({ "error": "body is not a JSON callback", "quarantined": true }),
+            ),
+        ))
     }
 
     /// Keeps the exact body in S3; if that fails, the answer that makes Sinch retry, so the
@@ -193,77 +385,43 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
     async fn keep(
         &self,
         tenant: &TenantConfig,
-        body: &[u8],
+        request: &WebhookRequest<'_>,
         reason: &str,
         now: DateTime<Utc>,
-    ) -> Result<String, WebhookResponse> {
-        self.quarantine
-            .keep(tenant.id.as_str(), body, reason, now)
-            .await
-            .map_err(|err| {
-                warn!(tenant = %tenant.id, error = %err, reason, "could not keep the body in S3; asking Sinch to retry");
-                WebhookResponse::error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "could not keep the body; retry later",
-                )
-            })
-    }
-
-    async fn forward(
-        &self,
-        tenant: &TenantConfig,
-        service: &MessagingService,
-        callback: &Callback,
-        body: &[u8],
-        now: DateTime<Utc>,
-    ) -> WebhookResponse {
-        let event = classify(
-            tenant.id.as_str(),
-            service.name.as_str(),
-            callback,
-            body,
-            now,
-        );
-        let event_id = event.event_id.clone();
-        let message = match IngestMessage::new(&event) {
-            Ok(message) => message,
-            Err(IngestError::TooLarge { bytes }) => {
-                // Authentic but too big to travel whole: keep the callback, send a pointer.
-                let key = match self
-                    .keep(tenant, body, "event too large for the queue", now)
-                    .await
-                {
-                    Ok(key) => key,
-                    Err(response) => return response,
-                };
-                warn!(tenant = %tenant.id, %key, bytes, "event too large for the queue; callback kept in S3");
-                match IngestMessage::new(&too_large_for_queue(event, callback, bytes, key)) {
-                    Ok(message) => message,
-                    Err(err) => {
-                        return WebhookResponse::error(
-                            StatusCode::INTERNAL_SERVER_ERROR,
-                            err.to_string(),
-                        );
-                    }
-                }
-            }
-            Err(err) => {
-                return WebhookResponse::error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string());
-            }
-        };
-        if let Err(err) = self.ingest.send(&message).await {
-            warn!(tenant = %tenant.id, error = %err, "ingest queue unavailable; asking Sinch to retry");
-            return WebhookResponse::error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "could not queue the callback; retry later",
-            );
+    ) -> Result<String, Refused> {
+        let kept = request
+            .deadline
+            .run(
+                "PutObject",
+                self.quarantine.keep(tenant.id.as_str(), request.body, reason, now),
+            )
+            .await;
+        match kept {
+            Ok(Ok(key)) => Ok(key),
+            Ok(Err(err)) => Err(Refused::retry_later(
+                Refusal::QuarantineUnavailable,
+                err.to_string(),
+            )),
+            Err(late) => Err(Refused::retry_later(Refusal::DeadlinePassed, late.to_string())),
         }
-        info!(tenant = %tenant.id, service = %service.name, kind = message.kind, %event_id, "queued");
-        WebhookResponse::json(
-            StatusCode::OK,
-            serde_json::json!({ "accepted": true, "event_id": event_id, "kind": message.kind }),
-        )
     }
+}
+
+fn accepted(
+    tenant: &TenantConfig,
+    service: &MessagingService,
+    message: &IngestMessage,
+    event_id: &str,
+) -> WebhookResponse {
+    info!(tenant = %tenant.id, service = %service.name, kind = message.kind, event_id, "queued");
+    accepted_answer(event_id, message.kind)
+}
+
+fn accepted_answer(event_id: &str, kind: &str) -> WebhookResponse {
+    WebhookResponse::json(
+        StatusCode::OK,
+        serde_json::json!({ "accepted": true, "event_id": event_id, "kind": kind }),
+    )
 }
 
 fn verify<'s>(
@@ -294,12 +452,15 @@ fn verify<'s>(
     Err(last_error)
 }
 
-fn store_failure(err: &StoreError) -> WebhookResponse {
-    warn!(error = %err, "config store failed");
+fn store_failure(err: &StoreError) -> Refused {
     let status = if err.is_retryable() {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
         StatusCode::INTERNAL_SERVER_ERROR
     };
-    WebhookResponse::error(status, "configuration unavailable; retry later")
+    Refused::new(
+        Refusal::StoreUnavailable,
+        err.to_string(),
+        WebhookResponse::error(status, "configuration unavailable; retry later"),
+    )
 }

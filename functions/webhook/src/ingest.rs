@@ -6,6 +6,9 @@ use std::future::Future;
 use aws_sdk_sqs::types::MessageAttributeValue;
 use sha2::{Digest, Sha256};
 use switchboard_shared::contract::InboundEvent;
+use switchboard_shared::deadline::DeadlineExceeded;
+use switchboard_shared::error::{AwsError, Classify, Retry};
+use switchboard_shared::sqs::{escape_for_sqs, message_size};
 
 /// A serialized event with its FIFO routing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,8 +52,7 @@ pub fn group_id(event: &InboundEvent) -> String {
     }
 }
 
-/// SQS's largest message (body and attributes), in bytes.
-pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+pub use switchboard_shared::sqs::MAX_MESSAGE_BYTES;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -58,16 +60,29 @@ pub enum IngestError {
     Serialize(#[from] serde_json::Error),
     #[error("the event is {bytes} bytes with its attributes, over SQS's {MAX_MESSAGE_BYTES}")]
     TooLarge { bytes: usize },
-    #[error("the ingest queue refused or did not answer: {0}")]
-    Unavailable(String),
+    /// SQS refused or did not answer; whether to retry is in the error.
+    #[error("the ingest queue failed: {0}")]
+    Queue(#[from] AwsError),
+    #[error(transparent)]
+    Late(#[from] DeadlineExceeded),
+}
+
+impl Classify for IngestError {
+    fn retry(&self) -> Retry {
+        match self {
+            IngestError::Serialize(_) | IngestError::TooLarge { .. } => Retry::Permanent,
+            IngestError::Queue(err) => err.retry,
+            IngestError::Late(_) => Retry::Retryable,
+        }
+    }
 }
 
 impl IngestMessage {
     pub fn new(event: &InboundEvent) -> Result<IngestMessage, IngestError> {
-        let body = serde_json::to_string(event)?;
+        // Written in a form SQS accepts whatever the customer typed (see shared::sqs).
+        let body = escape_for_sqs(serde_json::to_string(event)?);
         let kind = event.body.kind();
-        // SQS counts each attribute's name, type and value towards the limit.
-        let bytes = body.len() + ATTRIBUTE_OVERHEAD + kind.len() + event.tenant.len();
+        let bytes = message_size(&body, &[("kind", kind), ("tenant", &event.tenant)]);
         if bytes > MAX_MESSAGE_BYTES {
             return Err(IngestError::TooLarge { bytes });
         }
@@ -103,9 +118,6 @@ impl SqsIngestQueue {
     }
 }
 
-/// "kind" + "tenant" + two times "String".
-const ATTRIBUTE_OVERHEAD: usize = 4 + 6 + 2 * 6;
-
 fn string_attribute(value: &str) -> Option<MessageAttributeValue> {
     MessageAttributeValue::builder()
         .data_type("String")
@@ -130,9 +142,7 @@ impl IngestQueue for SqsIngestQueue {
             ))
             .send()
             .await
-            .map_err(|err| {
-                IngestError::Unavailable(switchboard_shared::aws::describe_error(&err))
-            })?;
+            .map_err(|err| IngestError::Queue(AwsError::from_sdk("SendMessage", &err)))?;
         Ok(())
     }
 }

@@ -8,6 +8,7 @@ pub mod handler;
 pub mod ingest;
 pub mod lambda_shell;
 pub mod local_server;
+pub mod memory;
 pub mod quarantine;
 pub mod route;
 pub mod settings;
@@ -15,6 +16,13 @@ pub mod settings;
 use switchboard_shared::config::ConfigStore;
 
 pub use handler::{Webhook, WebhookRequest, WebhookResponse};
+
+/// The webhook on in-memory ports: tests, benchmarks and fuzzing.
+pub type MemoryWebhook = Webhook<
+    switchboard_shared::config::memory::MemoryConfigSource,
+    memory::MemoryIngestQueue,
+    memory::MemoryQuarantine,
+>;
 
 /// The webhook wired to real AWS clients (moto locally).
 pub type AwsWebhook = Webhook<ConfigStore, ingest::SqsIngestQueue, quarantine::S3Quarantine>;

@@ -1,24 +1,29 @@
 //! A plain HTTP/1.1 server for `make dev` and black-box tests: the same handler as in Lambda,
 //! at the same path as behind API Gateway. Bodies are read up to the size limit plus one byte,
-//! so an oversized upload is refused without being buffered whole.
+//! so an oversized upload is refused (by the handler) without being buffered whole.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::{Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use crate::handler::{Webhook, WebhookRequest};
 use crate::ingest::IngestQueue;
 use crate::quarantine::Quarantine;
 use switchboard_shared::config::TenantConfigSource;
+use switchboard_shared::deadline::{DEFAULT_MARGIN, Deadline};
+
+/// The same budget a request has in Lambda: the template's 10 s timeout minus the margin.
+const LOCAL_BUDGET: std::time::Duration =
+    std::time::Duration::from_millis(10_000 - DEFAULT_MARGIN.as_millis() as u64);
 
 pub async fn serve<C, Q, R>(
     webhook: Arc<Webhook<C, Q, R>>,
@@ -51,31 +56,64 @@ where
     }
 }
 
-async fn answer<C: TenantConfigSource, Q: IngestQueue, R: Quarantine>(
+async fn answer<C, Q, R>(
     webhook: Arc<Webhook<C, Q, R>>,
     request: Request<Incoming>,
     max_body_bytes: usize,
-) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+) -> Result<Response<Full<Bytes>>, std::convert::Infallible>
+where
+    C: TenantConfigSource + 'static,
+    Q: IngestQueue + 'static,
+    R: Quarantine + 'static,
+{
     let (parts, body) = request.into_parts();
-    let body = match Limited::new(body, max_body_bytes + 1).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => {
-            // Over the limit (or the client went away): same answer the handler gives.
-            return Ok(reply(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("{{\"error\":\"body is over the limit of {max_body_bytes} bytes\"}}"),
-            ));
-        }
+    let Some(body) = read_at_most(body, max_body_bytes + 1).await else {
+        // The client went away mid-body: nobody is left to answer.
+        return Ok(reply(StatusCode::BAD_REQUEST, "{\"error\":\"incomplete body\"}".into()));
     };
-    let answer = webhook
-        .handle(WebhookRequest {
-            method: &parts.method,
-            path: parts.uri.path(),
-            headers: &parts.headers,
-            body: &body,
-        })
-        .await;
-    Ok(reply(answer.status, answer.body))
+    // In a task of its own, so a panic in the handler answers 500 (as Lambda's runtime does)
+    // instead of dropping the connection; the server goes on either way.
+    let handled = tokio::spawn(async move {
+        webhook
+            .handle(WebhookRequest {
+                method: &parts.method,
+                path: parts.uri.path(),
+                headers: &parts.headers,
+                body: &body,
+                deadline: Deadline::after(LOCAL_BUDGET),
+            })
+            .await
+    })
+    .await;
+    Ok(match handled {
+        Ok(answer) => reply(answer.status, answer.body),
+        Err(err) => {
+            error!(error = %err, "the handler panicked");
+            reply(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "{\"error\":\"internal error\"}".into(),
+            )
+        }
+    })
+}
+
+/// Reads the body up to `limit` bytes and stops there: an oversized upload is never buffered
+/// whole, and the handler (not this reader) decides the 413, as it does in Lambda.
+async fn read_at_most(mut body: Incoming, limit: usize) -> Option<Bytes> {
+    let mut buffer = BytesMut::new();
+    while buffer.len() < limit {
+        match body.frame().await {
+            None => break,
+            Some(Err(_)) => return None,
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    let room = limit - buffer.len();
+                    buffer.extend_from_slice(&data[..data.len().min(room)]);
+                }
+            }
+        }
+    }
+    Some(buffer.freeze())
 }
 
 fn reply(status: StatusCode, body: String) -> Response<Full<Bytes>> {

@@ -1,15 +1,16 @@
-//! Keeping what cannot be processed: a signed callback that is not JSON is answered 400, and
-//! its exact bytes are stored under `quarantine/{tenant}/{yyyy-mm-dd}/{uuid}.bin` so an operator
-//! can look at it, instead of being lost.
+//! Keeping what cannot be processed as it came: the exact bytes of an authentic callback that
+//! is not JSON, is too large or too broken to travel whole, or needed repair, are stored under
+//! `quarantine/{tenant}/{yyyy-mm-dd}/{uuid}.bin`, so nothing Sinch sent is ever lost.
 
 use std::future::Future;
 
 use aws_sdk_s3::primitives::ByteStream;
 use chrono::{DateTime, Utc};
+use switchboard_shared::error::AwsError;
 
 #[derive(Debug, thiserror::Error)]
 #[error("could not store the quarantined body: {0}")]
-pub struct QuarantineError(pub String);
+pub struct QuarantineError(#[from] pub AwsError);
 
 pub trait Quarantine: Send + Sync {
     /// Stores the body and returns where.
@@ -63,7 +64,7 @@ impl Quarantine for S3Quarantine {
             .metadata("reason", reason)
             .send()
             .await
-            .map_err(|err| QuarantineError(switchboard_shared::aws::describe_error(&err)))?;
+            .map_err(|err| QuarantineError(AwsError::from_sdk("PutObject", &err)))?;
         Ok(key)
     }
 }

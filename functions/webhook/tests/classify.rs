@@ -349,7 +349,7 @@ fn the_ingest_message_is_the_event_with_its_routing() {
 
 #[test]
 fn an_event_over_the_sqs_limit_is_refused_by_the_ingest_message_and_replaced_by_a_pointer() {
-    use switchboard_webhook::classify::too_large_for_queue;
+    use switchboard_webhook::classify::kept_in_s3;
     use switchboard_webhook::ingest::{IngestError, MAX_MESSAGE_BYTES};
     // A fallback message carries its text twice (text and raw content): 150 KiB becomes 300 KiB.
     let raw = "x".repeat(150 * 1024);
@@ -363,10 +363,10 @@ fn an_event_over_the_sqs_limit_is_refused_by_the_ingest_message_and_replaced_by_
     assert!(bytes > MAX_MESSAGE_BYTES);
 
     let callback = parse_callback(body.as_bytes()).unwrap();
-    let pointer = too_large_for_queue(
+    let pointer = kept_in_s3(
         event.clone(),
         &callback,
-        bytes,
+        "too large",
         "quarantine/acme/x.bin".into(),
     );
     let message = IngestMessage::new(&pointer).expect("the pointer fits");

@@ -51,6 +51,11 @@ pub struct InboundEvent {
     /// The contact center's id of the agent reply this event concerns (delivery reports,
     /// send results, quotes of agent messages), once known.
     pub reply_id: Option<String>,
+    /// Where the callback's exact bytes are kept (a `quarantine/` key in the media bucket) when
+    /// they could not be read as they came: invalid UTF-8 or escapes such as lone surrogates,
+    /// which read as U+FFFD in this event's fields. Absent for every well-formed callback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_callback_s3_key: Option<String>,
     #[serde(flatten)]
     pub body: EventBody,
 }
