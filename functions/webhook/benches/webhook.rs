@@ -24,15 +24,17 @@ use hmac::{Hmac, KeyInit, Mac};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use sha2::Sha256;
 use switchboard_shared::config::{
-    SeedFile, StoreError, TenantConfig, TenantConfigSource, TenantId,
+    SeedFile, TenantConfig,
 };
 use switchboard_shared::sinch::callback::parse_callback;
 use switchboard_shared::sinch::signature::{self, SignatureHeaders};
 use switchboard_webhook::classify::classify;
-use switchboard_webhook::ingest::{IngestError, IngestMessage, IngestQueue};
-use switchboard_webhook::quarantine::{Quarantine, QuarantineError};
+use switchboard_shared::config::memory::MemoryConfigSource;
+use switchboard_shared::deadline::Deadline;
+use switchboard_webhook::ingest::IngestMessage;
+use switchboard_webhook::memory::{MemoryIngestQueue, MemoryQuarantine};
 use switchboard_webhook::settings::Settings;
-use switchboard_webhook::{Webhook, WebhookRequest};
+use switchboard_webhook::{MemoryWebhook, Webhook, WebhookRequest};
 
 /// The demo tenant of `make dev`; the bench signs with its secret and routes to its service.
 const SEED: &str = include_str!("../../../infra/seed/demo.json");
@@ -150,43 +152,7 @@ fn demo_tenant() -> TenantConfig {
         .expect("demo tenant in the seed")
 }
 
-/// The demo tenant from the seed file, as DynamoDB would give it back.
-struct SeedConfig;
-
-impl TenantConfigSource for SeedConfig {
-    async fn load_tenant(&self, id: &TenantId) -> Result<Option<TenantConfig>, StoreError> {
-        Ok(Some(demo_tenant()).filter(|tenant| &tenant.id == id))
-    }
-}
-
-struct AcceptingQueue;
-
-impl IngestQueue for AcceptingQueue {
-    async fn send(&self, message: &IngestMessage) -> Result<(), IngestError> {
-        black_box(message);
-        Ok(())
-    }
-}
-
-struct NoQuarantine;
-
-impl Quarantine for NoQuarantine {
-    async fn keep(
-        &self,
-        _: &str,
-        _: &[u8],
-        _: &str,
-        _: DateTime<Utc>,
-    ) -> Result<String, QuarantineError> {
-        Err(QuarantineError(
-            "the benchmark's bodies are all JSON".to_owned(),
-        ))
-    }
-}
-
-type BenchWebhook = Webhook<SeedConfig, AcceptingQueue, NoQuarantine>;
-
-fn in_memory_webhook() -> BenchWebhook {
+fn in_memory_webhook() -> MemoryWebhook {
     let settings = Settings::from_lookup(|name| match name {
         "SWITCHBOARD_CONFIG_TABLE" => Some("bench-config".to_owned()),
         "SWITCHBOARD_INGEST_QUEUE_URL" => {
@@ -198,12 +164,23 @@ fn in_memory_webhook() -> BenchWebhook {
         _ => None,
     })
     .expect("settings");
-    Webhook::new(SeedConfig, AcceptingQueue, NoQuarantine, settings)
+    // The demo tenant from the seed file, as DynamoDB would give it back.
+    let config = MemoryConfigSource::default();
+    let seed: serde_json::Value = serde_json::from_str(SEED).expect("demo seed is JSON");
+    for tenant in seed["tenants"].as_array().expect("tenants") {
+        config.insert(tenant.clone());
+    }
+    Webhook::new(
+        config,
+        MemoryIngestQueue::default(),
+        MemoryQuarantine::default(),
+        settings,
+    )
 }
 
 fn handle(
     runtime: &tokio::runtime::Runtime,
-    webhook: &BenchWebhook,
+    webhook: &MemoryWebhook,
     fixture: &Fixture,
 ) -> StatusCode {
     let request = WebhookRequest {
@@ -211,6 +188,7 @@ fn handle(
         path: PATH,
         headers: &fixture.headers,
         body: &fixture.body,
+        deadline: Deadline::after(Duration::from_secs(10)),
     };
     runtime
         .block_on(webhook.handle_at(request, fixture.now))
