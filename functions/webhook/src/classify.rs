@@ -13,6 +13,7 @@ use switchboard_shared::contract::{
     DeliveryReport, EventBody, FailureReason, INBOUND_SCHEMA_VERSION, InboundEvent, InboundMessage,
     Location, MediaItem, MediaStatus, QuotedMessage, Reaction, SinchTimes, Unsupported,
 };
+use switchboard_shared::sinch::callback::identity::callback_identity;
 use switchboard_shared::sinch::callback::{
     self as sinch, Callback, CallbackBody, ContactMessageEvent, ContactMessageKind, MessageInbound,
 };
@@ -68,44 +69,13 @@ pub fn classify(
     }
 }
 
-/// The same callback always gets the same id, whether Sinch retried it or two webhooks on one
-/// trigger delivered it: Sinch's own id where the callback has one, else the body's digest.
+/// The callback's stable id: the same callback always gets the same id, whether Sinch retried
+/// it or two webhooks on one trigger delivered it, and two different callbacks never share one
+/// (the rule: docs/event-identity.md; the identity: `sinch::callback::identity`).
 pub fn event_id(tenant: &str, callback: &Callback, raw_body: &[u8]) -> String {
-    let sinch_identity = match &callback.body {
-        CallbackBody::MessageDeliveryReport(report) => report.message_id.as_ref().map(|id| {
-            // One message has one report per status, except SWITCHING_CHANNEL once per channel.
-            let status = report
-                .status
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            let channel = report
-                .channel_identity
-                .as_ref()
-                .map(|c| c.channel.to_string())
-                .unwrap_or_default();
-            format!("{id}/{status}/{channel}")
-        }),
-        CallbackBody::OptInNotification(notification)
-        | CallbackBody::OptOutNotification(notification) => {
-            notification.request_id.as_ref().map(|id| {
-                format!(
-                    "{id}/{}",
-                    notification
-                        .status
-                        .as_ref()
-                        .map(ToString::to_string)
-                        .unwrap_or_default()
-                )
-            })
-        }
-        _ => callback.sinch_id().map(str::to_owned),
-    }
-    .filter(|id| !id.is_empty());
-    let identity = match sinch_identity {
-        Some(id) => format!("id:{id}"),
-        None => format!("body:{}", hex::encode(Sha256::digest(raw_body))),
-    };
+    let document: serde_json::Value =
+        serde_json::from_slice(raw_body).unwrap_or(serde_json::Value::Null);
+    let identity = callback_identity(callback, &document);
     let digest =
         Sha256::digest(format!("{tenant}\n{}\n{identity}", callback.body.trigger()).as_bytes());
     hex::encode(&digest[..16])

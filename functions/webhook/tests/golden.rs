@@ -44,7 +44,8 @@ const EXAMPLES: &[(&str, &str)] = &[
 
 #[test]
 fn golden_examples_are_what_the_webhook_makes() {
-    let update = std::env::var_os("SWITCHBOARD_UPDATE_SCHEMAS").is_some();
+    // Exactly "1", as for the schemas; `make test` unsets it.
+    let update = std::env::var("SWITCHBOARD_UPDATE_SCHEMAS").as_deref() == Ok("1");
     let mut stale = Vec::new();
     for (example, fixture) in EXAMPLES {
         let path = root().join(format!("schemas/examples/{example}.json"));
@@ -59,6 +60,22 @@ fn golden_examples_are_what_the_webhook_makes() {
         stale.is_empty(),
         "examples differ: {stale:?}; regenerate with SWITCHBOARD_UPDATE_SCHEMAS=1 if deliberate"
     );
+}
+
+#[test]
+fn every_example_file_is_one_this_test_checks() {
+    // An example nobody regenerates or compares would drift from the code unnoticed.
+    let dir = root().join("schemas/examples");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        assert!(
+            path.extension().is_some_and(|e| e == "json")
+                && EXAMPLES.iter().any(|(example, _)| *example == name),
+            "schemas/examples/{} is not in this test's list",
+            path.file_name().unwrap().to_string_lossy()
+        );
+    }
 }
 
 #[test]

@@ -99,6 +99,7 @@ macro_rules! open_enum {
 mod common;
 mod de;
 mod event;
+pub mod identity;
 mod message;
 mod notification;
 
