@@ -53,6 +53,10 @@ impl Deadline {
         what: &'static str,
         call: impl Future<Output = T>,
     ) -> Result<T, DeadlineExceeded> {
+        // A call is not even started once time is up: its answer could not be used.
+        if self.is_past() {
+            return Err(DeadlineExceeded(what));
+        }
         tokio::time::timeout_at(self.at, call)
             .await
             .map_err(|_| DeadlineExceeded(what))
