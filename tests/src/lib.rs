@@ -17,23 +17,39 @@ pub const OTHER_TENANT_SECRET: &str = "e2e-other-tenant-secret";
 pub const APP: &str = "01EB37HMH1M6SV18ABNS3G135H";
 pub const OTHER_APP: &str = "01OTHERAPP0000000000000000";
 
+/// The checkout these tests run in, found at run time (not a path fixed when the test binary
+/// was compiled, which would point at another checkout if the binary were reused): the nearest
+/// folder, from the working directory up, that holds `template.yaml`.
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+    let start = std::env::current_dir().expect("working directory");
+    start
+        .ancestors()
+        .find(|dir| dir.join("template.yaml").is_file() && dir.join("Cargo.toml").is_file())
+        .unwrap_or_else(|| panic!("no template.yaml above {}", start.display()))
+        .to_path_buf()
 }
 
-/// The `webhook` binary cargo built next to this test binary (`make test` builds the workspace first).
+/// The `webhook` binary next to this test binary, built from the current sources first: cargo
+/// does not rebuild a workspace binary for `cargo test -p switchboard-e2e`, so without this a
+/// test could run yesterday's webhook. Once per test process; a no-op when it is fresh.
 fn webhook_binary() -> PathBuf {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "-p", "switchboard-webhook", "--bin", "webhook"])
+            .current_dir(workspace_root())
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building the webhook failed");
+    });
     let exe = std::env::current_exe().expect("test binary path");
     let dir = exe
         .parent()
         .and_then(|deps| deps.parent())
         .expect("target profile dir");
     let binary = dir.join("webhook");
-    assert!(
-        binary.exists(),
-        "{} is missing: run `cargo build -p switchboard-webhook` (make test does)",
-        binary.display()
-    );
+    assert!(binary.exists(), "{} is missing", binary.display());
     binary
 }
 
@@ -82,6 +98,8 @@ pub struct Running {
     pub base_url: String,
     pub sqs: aws_sdk_sqs::Client,
     pub s3: aws_sdk_s3::Client,
+    /// The webhook's log (stderr, at `info`), for tests that check what is logged.
+    pub log_path: PathBuf,
     child: Child,
 }
 
@@ -131,17 +149,21 @@ impl Running {
             store.put_tenant(&tenant).await.expect("seed tenant");
         }
 
+        let prefix_dir = workspace_root().join(".local/e2e-logs");
+        std::fs::create_dir_all(&prefix_dir).expect("log folder");
+        let log_path = prefix_dir.join(format!("{}.log", unique_prefix(test)));
+        let log = std::fs::File::create(&log_path).expect("log file");
         let mut command = Command::new(webhook_binary());
         command
             .envs(env.iter().cloned())
             .env("SWITCHBOARD_HTTP_PORT", "0")
-            .env("RUST_LOG", "error");
+            .env("RUST_LOG", "info");
         for (name, value) in extra_env {
             command.env(name, value);
         }
         let mut child = command
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::from(log))
             .spawn()
             .expect("start webhook");
         let stdout = child.stdout.take().expect("stdout");
@@ -160,6 +182,7 @@ impl Running {
             base_url,
             sqs: switchboard_shared::aws::sqs_client(&sdk),
             s3: switchboard_shared::aws::s3_client(&sdk),
+            log_path,
             child,
         }
     }
@@ -189,6 +212,11 @@ impl Running {
 
     pub fn post(&self, path: &str, body: &[u8], headers: &[(&str, &str)]) -> (u16, String) {
         http_post(&format!("{}{}", self.base_url, path), body, headers)
+    }
+
+    /// What the webhook logged so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
     /// Everything on the ingest queue now (drained).
@@ -245,6 +273,10 @@ pub fn http_post(url: &str, body: &[u8], headers: &[(&str, &str)]) -> (u16, Stri
         .map(|(h, p)| (h, format!("/{p}")))
         .unwrap_or((rest, "/".into()));
     let mut stream = std::net::TcpStream::connect(host).expect("connect");
+    // A webhook that hangs fails the test instead of hanging it.
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("read timeout");
     let mut request = format!(
         "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\nContent-Type: application/json\r\n",
         body.len()

@@ -202,21 +202,19 @@ async fn forged_stale_or_foreign_signatures_get_401_and_nothing_is_queued() {
 }
 
 #[tokio::test]
-async fn unknown_tenants_and_services_get_404_and_unconfigured_apps_are_not_lost() {
+async fn unknown_tenants_services_and_bad_signatures_look_the_same_and_unconfigured_apps_are_not_lost()
+ {
     let running = Running::start("unknown").await;
     let body = text_callback("01E2EMESSAGE0000000000000E");
-    assert_eq!(
-        running
-            .post_signed("/nobody/sms/sinchconversation/all", &body, SECRET, 0)
-            .0,
-        404
-    );
-    assert_eq!(
-        running
-            .post_signed("/acme/sms/sinchconversation/nope", &body, SECRET, 0)
-            .0,
-        404
-    );
+    let answers = [
+        running.post_signed("/nobody/sms/sinchconversation/all", &body, SECRET, 0),
+        running.post_signed("/acme/sms/sinchconversation/nope", &body, SECRET, 0),
+        running.post_signed(MAIN, &body, "e2e-wrong-secret", 0),
+        running.post_signed(MAIN, &body, SECRET, -3600),
+    ];
+    for (status, answer) in &answers {
+        assert_eq!((*status, answer.as_str()), (401, r#"{"error":"unauthorized"}"#));
+    }
     assert_eq!(
         running
             .post_signed("/acme/sms/other/main", &body, SECRET, 0)
@@ -415,6 +413,7 @@ async fn a_hung_aws_endpoint_gets_503_instead_of_a_lambda_timeout() {
     });
     let endpoint = format!("http://{address}");
     let running = Running::start_with("hung", &[("AWS_ENDPOINT_URL", &endpoint)]).await;
+    let started = std::time::Instant::now();
     let (status, answer) = running.post_signed(
         MAIN,
         &text_callback("01E2EHUNG000000000000000000"),
@@ -422,6 +421,9 @@ async fn a_hung_aws_endpoint_gets_503_instead_of_a_lambda_timeout() {
         0,
     );
     assert_eq!(status, 503, "{answer}");
+    // Within the request's deadline (10 s minus the margin), not whenever the SDK gives up.
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(10), "answered after {took:?}");
 }
 
 #[tokio::test]
@@ -461,4 +463,62 @@ async fn only_post_is_answered_on_the_callback_route() {
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     assert!(response.starts_with("HTTP/1.1 405"), "{response}");
+}
+
+#[tokio::test]
+async fn no_secret_reaches_an_answer_or_the_log() {
+    let running = Running::start("nosecret").await;
+    let body = text_callback("01E2ENOSECRET00000000000000");
+    let refused = running.post_signed(MAIN, &body, "e2e-wrong-secret", 0);
+    let accepted = running.post_signed(MAIN, &body, SECRET, 0);
+    assert_eq!((refused.0, accepted.0), (401, 200));
+    // The log is written as the webhook goes; give it a moment to flush the last lines.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let logs = running.logs();
+    assert!(logs.contains("callback refused"), "the refusal is logged: {logs}");
+    for secret in [SECRET, PREVIOUS_SECRET, "e2e-wrong-secret", "ks", "e2e-us-secret"] {
+        for text in [refused.1.as_str(), accepted.1.as_str(), logs.as_str()] {
+            assert!(!text.contains(&format!("\"{secret}\"")) && !text.contains(&format!("={secret}")),
+                "{secret} leaked");
+        }
+    }
+    assert!(!logs.contains(SECRET) && !logs.contains(PREVIOUS_SECRET));
+}
+
+#[tokio::test]
+async fn a_custom_signature_window_applies_end_to_end() {
+    let running =
+        Running::start_with("window", &[("SWITCHBOARD_SIGNATURE_WINDOW_SECS", "30")]).await;
+    let body = text_callback("01E2EWINDOW0000000000000000");
+    assert_eq!(running.post_signed(MAIN, &body, SECRET, -120).0, 401, "outside 30 s");
+    assert_eq!(running.post_signed(MAIN, &body, SECRET, -5).0, 200, "inside 30 s");
+}
+
+#[tokio::test]
+async fn the_event_delivery_sequence_a_lone_surrogate_and_u_ffff_are_all_queued() {
+    let running = Running::start("hardening").await;
+    for status in ["QUEUED_ON_CHANNEL", "DELIVERED", "FAILED"] {
+        let body = serde_json::json!({"app_id": APP, "project_id": "p", "event_delivery_report": {
+            "event_id": "01E2EEVENT", "status": status,
+            "channel_identity": {"channel": "WHATSAPP", "identity": "46700000001"}}})
+        .to_string();
+        assert_eq!(running.post_signed(MAIN, body.as_bytes(), SECRET, 0).0, 200);
+    }
+    let surrogate = format!(
+        r#"{{"app_id":"{APP}","project_id":"p","message":{{"id":"01E2ESURROGATE","conversation_id":"01C","contact_message":{{"text_message":{{"text":"a\ud800b"}}}}}}}}"#
+    );
+    assert_eq!(running.post_signed(MAIN, surrogate.as_bytes(), SECRET, 0).0, 200);
+    let nonchar = serde_json::json!({"app_id": APP, "project_id": "p", "message": {
+        "id": "01E2ENONCHAR", "conversation_id": "01C",
+        "contact_message": {"text_message": {"text": "a\u{FFFF}b"}}}})
+    .to_string();
+    assert_eq!(running.post_signed(MAIN, nonchar.as_bytes(), SECRET, 0).0, 200);
+    let queued = running.drain_ingest().await;
+    assert_eq!(queued.len(), 5);
+    let texts: Vec<String> = queued
+        .iter()
+        .filter_map(|(event, _)| event["message"]["text"].as_str().map(str::to_owned))
+        .collect();
+    assert!(texts.contains(&"a\u{FFFD}b".to_owned()), "{texts:?}");
+    assert!(texts.contains(&"a\u{FFFF}b".to_owned()), "{texts:?}");
 }
