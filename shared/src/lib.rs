@@ -9,6 +9,7 @@ pub mod contract;
 pub mod deadline;
 pub mod error;
 pub mod json_text;
+pub mod lambda;
 pub mod settings;
 pub mod sinch;
 pub mod sqs;

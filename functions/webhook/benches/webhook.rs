@@ -197,6 +197,7 @@ fn handle(
 
 fn per_callback(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
         .build()
         .expect("tokio runtime");
     let webhook = in_memory_webhook();

@@ -138,4 +138,33 @@ proptest! {
             prop_assert!(path.contains(route.tenant.as_str()));
         }
     }
+
+    /// Real webhook paths (with an optional stage prefix, trailing slash, `all` or a named
+    /// service) always parse, to exactly the tenant and service they name; the same path with
+    /// a fixed segment changed never does.
+    #[test]
+    fn real_webhook_paths_parse_to_what_they_name(
+        stage in prop::option::of("[a-z]{1,8}"),
+        tenant in "[a-z0-9][a-z0-9_-]{0,20}",
+        service in prop_oneof![Just("all".to_owned()), "[a-z0-9][a-z0-9_-]{0,20}"],
+        slash in prop::bool::ANY,
+        broken in 0usize..3,
+    ) {
+        let prefix = stage.map(|s| format!("/{s}")).unwrap_or_default();
+        let tail = if slash { "/" } else { "" };
+        let path = format!("{prefix}/{tenant}/sms/sinchconversation/{service}{tail}");
+        let route = parse_path(&path).expect("a real webhook path parses");
+        prop_assert_eq!(route.tenant.as_str(), tenant.as_str());
+        match &route.service {
+            switchboard_webhook::route::ServiceSelector::ByAppId => prop_assert_eq!(service.as_str(), "all"),
+            switchboard_webhook::route::ServiceSelector::Named(name) => prop_assert_eq!(name.as_str(), service.as_str()),
+        }
+        let wrong = match broken {
+            0 => format!("{prefix}/{tenant}/mms/sinchconversation/{service}"),
+            1 => format!("{prefix}/{tenant}/sms/sinch/{service}"),
+            _ => format!("{prefix}/{tenant}/sms/sinchconversation"),
+        };
+        // Without its fixed segments, a path is never a route.
+        prop_assert!(parse_path(&wrong).is_err(), "{}", wrong);
+    }
 }

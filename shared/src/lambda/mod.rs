@@ -1,0 +1,3 @@
+//! Pieces every SQS- or schedule-driven function shares, independent of any one handler.
+
+pub mod sqs;
