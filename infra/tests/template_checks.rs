@@ -327,3 +327,316 @@ fn the_crate_reads_the_template_like_the_raw_yaml() {
         Some("/{tenant}/sms/sinchconversation/{service}")
     );
 }
+
+fn parameter<'a>(template: &'a Value, name: &str) -> &'a Value {
+    let parameter = &template["Parameters"][name];
+    assert!(!parameter.is_null(), "template parameter {name} is missing");
+    parameter
+}
+
+/// A Number parameter with a default of at least `min` and a MinValue that keeps it there.
+fn number_parameter(template: &Value, name: &str, min: f64) -> f64 {
+    let parameter = parameter(template, name);
+    assert_eq!(parameter["Type"].as_str(), Some("Number"), "{name}");
+    let number = |key: &str| -> f64 {
+        literal(&parameter[key])
+            .unwrap_or_else(|| panic!("{name} has no {key}"))
+            .parse()
+            .unwrap_or_else(|e| panic!("{name}.{key}: {e}"))
+    };
+    assert!(number("MinValue") >= min, "{name}.MinValue must be at least {min}");
+    let default = number("Default");
+    assert!(default >= number("MinValue"), "{name}.Default is below its MinValue");
+    default
+}
+
+/// cfn-lint does not look into an AWS::Serverless::Function, so a typo in
+/// ReservedConcurrentExecutions or a dropped throttle would pass it.
+#[test]
+fn the_http_api_is_throttled_and_the_webhook_concurrency_is_capped() {
+    let template = raw_template();
+    let settings = &template["Resources"]["HttpApi"]["Properties"]["DefaultRouteSettings"];
+    assert_eq!(
+        ref_target(&settings["ThrottlingRateLimit"]).as_deref(),
+        Some("ApiThrottlingRateLimit")
+    );
+    assert_eq!(
+        ref_target(&settings["ThrottlingBurstLimit"]).as_deref(),
+        Some("ApiThrottlingBurstLimit")
+    );
+    let rate = number_parameter(&template, "ApiThrottlingRateLimit", 1.0);
+    let burst = number_parameter(&template, "ApiThrottlingBurstLimit", 1.0);
+    assert!(burst >= rate, "the default burst should absorb at least one second of the rate");
+
+    assert_eq!(
+        ref_target(&webhook(&template)["Properties"]["ReservedConcurrentExecutions"]).as_deref(),
+        Some("WebhookReservedConcurrency"),
+        "the webhook's concurrency is reserved and capped through a parameter"
+    );
+    // 0 would stop the function altogether.
+    number_parameter(&template, "WebhookReservedConcurrency", 1.0);
+}
+
+#[test]
+fn no_log_level_makes_the_runtime_log_raw_events() {
+    let template = raw_template();
+    let level = parameter(&template, "LogLevel");
+    let allowed: Vec<&str> = level["AllowedValues"]
+        .as_sequence()
+        .expect("LogLevel has AllowedValues")
+        .iter()
+        .map(|v| v.as_str().expect("levels are strings"))
+        .collect();
+    // At trace, lambda_runtime logs every event whole: signatures and customer text.
+    assert!(!allowed.iter().any(|l| l.eq_ignore_ascii_case("trace")), "{allowed:?}");
+    assert!(allowed.contains(&level["Default"].as_str().expect("a default level")));
+}
+
+/// `[!If [CreateAlarmTopic, !Ref AlarmTopic, !Ref AlarmTopicArn]]`
+fn notifies_the_alarm_topic(actions: &Value) -> bool {
+    let [action] = actions.as_sequence().map(Vec::as_slice).unwrap_or_default() else {
+        return false;
+    };
+    let argument = match action {
+        Value::Tagged(t) if t.tag == "If" => &t.value,
+        Value::Mapping(m) => match m.get("Fn::If") {
+            Some(argument) => argument,
+            None => return false,
+        },
+        _ => return false,
+    };
+    match argument.as_sequence().map(Vec::as_slice) {
+        Some([condition, created, given]) => {
+            condition.as_str() == Some("CreateAlarmTopic")
+                && ref_target(created).as_deref() == Some("AlarmTopic")
+                && ref_target(given).as_deref() == Some("AlarmTopicArn")
+        }
+        _ => false,
+    }
+}
+
+#[test]
+fn every_alarm_notifies_the_alarm_topic_which_always_exists() {
+    let template = raw_template();
+    let condition = &template["Conditions"]["CreateAlarmTopic"];
+    let equals = match condition {
+        Value::Tagged(t) if t.tag == "Equals" => &t.value,
+        other => &other["Fn::Equals"],
+    };
+    let operands = equals.as_sequence().expect("CreateAlarmTopic is !Equals [a, b]");
+    assert_eq!(ref_target(&operands[0]).as_deref(), Some("AlarmTopicArn"));
+    assert_eq!(literal(&operands[1]).as_deref(), Some(""));
+    let topic = &template["Resources"]["AlarmTopic"];
+    assert_eq!(topic["Type"].as_str(), Some("AWS::SNS::Topic"));
+    assert_eq!(topic["Condition"].as_str(), Some("CreateAlarmTopic"));
+
+    let alarms = resources_of_type(&template, "AWS::CloudWatch::Alarm");
+    assert!(!alarms.is_empty());
+    for (id, alarm) in alarms {
+        for key in ["AlarmActions", "OKActions"] {
+            assert!(
+                notifies_the_alarm_topic(&alarm["Properties"][key]),
+                "{id}.{key} must be [!If [CreateAlarmTopic, !Ref AlarmTopic, !Ref AlarmTopicArn]]"
+            );
+        }
+    }
+}
+
+/// (namespace as written, metric name, dimensions) of an alarm.
+fn alarm_metric(alarm: &Value) -> (String, String, Vec<(String, Value)>) {
+    let p = &alarm["Properties"];
+    let namespace = literal(&p["Namespace"]).unwrap_or_else(|| format!("{:?}", p["Namespace"]));
+    let metric = literal(&p["MetricName"]).expect("an alarm on one metric");
+    let dimensions = items_of(&p["Dimensions"])
+        .iter()
+        .map(|d| (literal(&d["Name"]).expect("dimension name"), d["Value"].clone()))
+        .collect();
+    (namespace, metric, dimensions)
+}
+
+fn items_of(value: &Value) -> Vec<Value> {
+    value.as_sequence().cloned().unwrap_or_default()
+}
+
+fn has_alarm(template: &Value, namespace: &str, metric: &str, dimension: Option<(&str, Value)>) -> bool {
+    resources_of_type(template, "AWS::CloudWatch::Alarm")
+        .into_iter()
+        .map(|(_, alarm)| alarm_metric(alarm))
+        .any(|(n, m, dimensions)| {
+            n == namespace
+                && m == metric
+                && match &dimension {
+                    Some((name, value)) => dimensions.iter().any(|(dn, dv)| dn == name && dv == value),
+                    None => dimensions.is_empty(),
+                }
+        })
+}
+
+#[test]
+fn alarms_watch_the_webhook_the_api_and_every_working_queue() {
+    let template = raw_template();
+    let reference = |target: &str| -> Value { serde_yaml::from_str(&format!("!Ref {target}")).unwrap() };
+    for metric in ["Errors", "Throttles"] {
+        assert!(
+            has_alarm(&template, "AWS/Lambda", metric, Some(("FunctionName", reference("WebhookFunction")))),
+            "no alarm on the webhook's {metric}"
+        );
+    }
+    assert!(
+        has_alarm(&template, "AWS/ApiGateway", "5xx", Some(("ApiId", reference("HttpApi")))),
+        "no alarm on the HTTP API's 5xx"
+    );
+    let dead_letter_targets: Vec<String> = resources_of_type(&template, "AWS::SQS::Queue")
+        .into_iter()
+        .filter_map(|(_, q)| getatt_target(&q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]))
+        .map(|(target, _)| target)
+        .collect();
+    for (id, _) in resources_of_type(&template, "AWS::SQS::Queue") {
+        if dead_letter_targets.contains(&id) {
+            continue;
+        }
+        let name: Value = serde_yaml::from_str(&format!("!GetAtt {id}.QueueName")).unwrap();
+        assert!(
+            has_alarm(&template, "AWS/SQS", "ApproximateAgeOfOldestMessage", Some(("QueueName", name))),
+            "no alarm on the age of {id}'s oldest message"
+        );
+    }
+}
+
+/// A JSON metric filter pattern of the one form the template uses: `{ $.a.b = "text" }`.
+fn json_filter_matches(pattern: &str, line: &serde_json::Value) -> bool {
+    let inner = pattern
+        .trim()
+        .strip_prefix('{')
+        .and_then(|p| p.strip_suffix('}'))
+        .unwrap_or_else(|| panic!("{pattern:?} is not a JSON filter pattern"));
+    let (selector, value) = inner
+        .split_once('=')
+        .unwrap_or_else(|| panic!("this test reads only `{{ $.x = \"v\" }}`, not {pattern:?}"));
+    let value = value.trim();
+    let value = value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("this test reads only quoted values, not {pattern:?}"));
+    select(selector.trim(), line).and_then(serde_json::Value::as_str) == Some(value)
+}
+
+/// `$.a.b` in a JSON log line.
+fn select<'a>(selector: &str, line: &'a serde_json::Value) -> Option<&'a serde_json::Value> {
+    let path = selector.strip_prefix("$.")?;
+    path.split('.').try_fold(line, |value, key| value.get(key))
+}
+
+/// One refusal line as the functions write it in Lambda (shared telemetry: JSON, no time, no
+/// span, no target), made by tracing-subscriber itself rather than typed here.
+fn refusal_log_line(reason: &str) -> serde_json::Value {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    impl Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .without_time()
+        .with_current_span(false)
+        .with_target(false)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::warn!(reason, status = 401u16, "callback refused");
+        tracing::warn!(reason, "callback accepted late");
+    });
+    let bytes = buffer.0.lock().unwrap().clone();
+    let text = String::from_utf8(bytes).unwrap();
+    let mut lines = text.lines();
+    let refusal = serde_json::from_str(lines.next().expect("a refusal line")).unwrap();
+    let other: serde_json::Value = serde_json::from_str(lines.next().expect("a second line")).unwrap();
+    // The filter must tell refusals from other lines that carry a reason.
+    for (_, filter) in resources_of_type(&raw_template(), "AWS::Logs::MetricFilter") {
+        let pattern = filter["Properties"]["FilterPattern"].as_str().unwrap_or_default();
+        if pattern.contains("callback refused") {
+            assert!(!json_filter_matches(pattern, &other), "{pattern} matches {other}");
+        }
+    }
+    refusal
+}
+
+#[test]
+fn refusals_are_counted_by_reason_from_the_webhook_log_line() {
+    let template = raw_template();
+    let filters: Vec<(String, &Value)> = resources_of_type(&template, "AWS::Logs::MetricFilter")
+        .into_iter()
+        .filter(|(_, f)| ref_target(&f["Properties"]["LogGroupName"]).as_deref() == Some("WebhookLogs"))
+        .collect();
+    assert_eq!(
+        ref_target(&webhook(&template)["Properties"]["LoggingConfig"]["LogGroup"]).as_deref(),
+        Some("WebhookLogs"),
+        "the filters read the webhook's own log group"
+    );
+    let line = refusal_log_line("signature");
+    let mut by_reason = None;
+    let mut total = None;
+    for (id, filter) in &filters {
+        let p = &filter["Properties"];
+        let pattern = p["FilterPattern"].as_str().expect("a literal FilterPattern");
+        assert!(json_filter_matches(pattern, &line), "{id}: {pattern} does not match {line}");
+        let transformation = &p["MetricTransformations"][0];
+        let dimensions = items_of(&transformation["Dimensions"]);
+        match dimensions.as_slice() {
+            [] => total = Some(transformation.clone()),
+            [dimension] => {
+                let selector = dimension["Value"].as_str().expect("a selector");
+                assert_eq!(
+                    select(selector, &line).and_then(serde_json::Value::as_str),
+                    Some("signature"),
+                    "{id}: dimension {selector} must read the refusal's reason"
+                );
+                by_reason = Some(transformation.clone());
+            }
+            _ => panic!("{id}: one dimension at most"),
+        }
+    }
+    let by_reason = by_reason.expect("a metric filter with the reason as dimension");
+    let total = total.expect("a metric filter over all reasons (alarms need one series)");
+    assert_eq!(by_reason["MetricName"], total["MetricName"]);
+    assert_eq!(by_reason["MetricNamespace"], total["MetricNamespace"]);
+
+    // The refusal alarm watches the total.
+    let alarm = resources_of_type(&template, "AWS::CloudWatch::Alarm")
+        .into_iter()
+        .find(|(_, a)| {
+            a["Properties"]["MetricName"] == total["MetricName"]
+                && a["Properties"]["Namespace"] == total["MetricNamespace"]
+        })
+        .map(|(_, a)| a)
+        .expect("an alarm on the refusal count");
+    assert!(alarm["Properties"]["Dimensions"].is_null());
+    assert_eq!(
+        ref_target(&alarm["Properties"]["Threshold"]).as_deref(),
+        Some("RefusalAlarmThreshold")
+    );
+}
+
+#[test]
+fn the_readme_explains_every_alarm() {
+    let readme_path = template_path().with_file_name("README.md");
+    let readme = std::fs::read_to_string(&readme_path).unwrap();
+    for (id, _) in resources_of_type(&raw_template(), "AWS::CloudWatch::Alarm") {
+        assert!(
+            readme.contains(&format!("`{id}`")),
+            "README.md does not explain alarm `{id}` (Operations: what it means, what to do)"
+        );
+    }
+}
