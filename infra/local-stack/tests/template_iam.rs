@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::{ref_target, getatt_target, raw_template, resources_of_type};
+use common::{getatt_target, raw_template, ref_target, resources_of_type};
 use serde_yaml::{Mapping, Value};
 
 const FUNCTION: &str = "WebhookFunction";
@@ -150,9 +150,10 @@ fn config_table_access_problems(template: &Value) -> Vec<String> {
     }
 
     for policy in items(&properties["Policies"]) {
-        let inline = policy
-            .as_mapping()
-            .filter(|m| m.keys().all(|k| matches!(k.as_str(), Some("Statement" | "Version"))));
+        let inline = policy.as_mapping().filter(|m| {
+            m.keys()
+                .all(|k| matches!(k.as_str(), Some("Statement" | "Version")))
+        });
         let Some(inline) = inline else {
             problems.push(format!(
                 "{FUNCTION} policy {policy:?} is not an inline statement list (a SAM policy \
@@ -174,7 +175,9 @@ fn check_statement(statement: &Value, problems: &mut Vec<String>) {
         Some("Deny") => return,
         Some("Allow") => {}
         other => {
-            problems.push(format!("statement {sid}: Effect {other:?} is neither Allow nor Deny"));
+            problems.push(format!(
+                "statement {sid}: Effect {other:?} is neither Allow nor Deny"
+            ));
             return;
         }
     }
@@ -189,7 +192,9 @@ fn check_statement(statement: &Value, problems: &mut Vec<String>) {
         match text(action) {
             Some(action) => actions.push(action.to_owned()),
             None => {
-                problems.push(format!("statement {sid}: Action {action:?} is not a literal"));
+                problems.push(format!(
+                    "statement {sid}: Action {action:?} is not a literal"
+                ));
                 return;
             }
         }
@@ -197,7 +202,10 @@ fn check_statement(statement: &Value, problems: &mut Vec<String>) {
     if !actions.iter().any(|a| may_grant_dynamodb(a)) {
         return;
     }
-    if !items(&statement["Resource"]).into_iter().any(may_be_the_config_table) {
+    if !items(&statement["Resource"])
+        .into_iter()
+        .any(may_be_the_config_table)
+    {
         return;
     }
     // This statement reaches the config table.
@@ -272,7 +280,7 @@ fn prefix_reachability_is_exact() {
     assert!(matches_some_string_starting_with("*", "SECRETS#"));
     assert!(matches_some_string_starting_with("S*", "SECRETS#"));
     assert!(matches_some_string_starting_with("?ECRETS#x", "SECRETS#"));
-    assert!(matches_some_string_starting_with("SECRETS", "SECRETS#") == false);
+    assert!(!matches_some_string_starting_with("SECRETS", "SECRETS#"));
     assert!(matches_some_string_starting_with("*#acme", "SECRETS#"));
     assert!(may_grant_dynamodb("*"));
     assert!(may_grant_dynamodb("DynamoDB:GetItem"));
@@ -292,9 +300,12 @@ fn the_webhook_reads_only_tenant_partitions_of_the_config_table() {
     let template = raw_template();
     let statements = &template["Resources"][FUNCTION]["Properties"]["Policies"][0]["Statement"];
     assert!(
-        items(statements).into_iter().any(|s| s["Effect"].as_str() == Some("Allow")
-            && items(&s["Resource"]).into_iter().any(|r| getatt_target(r)
-                == Some((TABLE.to_owned(), "Arn".to_owned())))),
+        items(statements)
+            .into_iter()
+            .any(|s| s["Effect"].as_str() == Some("Allow")
+                && items(&s["Resource"])
+                    .into_iter()
+                    .any(|r| getatt_target(r) == Some((TABLE.to_owned(), "Arn".to_owned())))),
         "the webhook must be granted reads of {TABLE}"
     );
 }
@@ -307,7 +318,11 @@ fn the_webhook_is_denied_sinch_credentials_whatever_else_it_is_granted() {
         .into_iter()
         .find(|s| s["Effect"].as_str() == Some("Deny"))
         .expect("a Deny statement on the config table");
-    assert!(items(&deny["Action"]).into_iter().any(|a| a.as_str() == Some("dynamodb:*")));
+    assert!(
+        items(&deny["Action"])
+            .into_iter()
+            .any(|a| a.as_str() == Some("dynamodb:*"))
+    );
     assert!(
         items(&deny["Resource"])
             .into_iter()
@@ -350,12 +365,15 @@ fn the_check_fails_on_templates_that_leak_credentials() {
                 yaml("{'ForAllValues:StringLike': {'dynamodb:LeadingKeys': ['TENANT#*', 'TENANTS', 'S*']}}"),
             );
         }),
-        ("ForAnyValue, which a BatchGetItem mixing keys passes", |t| {
-            read_statement_mut(t).insert(
+        (
+            "ForAnyValue, which a BatchGetItem mixing keys passes",
+            |t| {
+                read_statement_mut(t).insert(
                 "Condition".into(),
                 yaml("{'ForAnyValue:StringLike': {'dynamodb:LeadingKeys': ['TENANT#*', 'TENANTS']}}"),
             );
-        }),
+            },
+        ),
         ("a second, unconditional grant on every table", |t| {
             statements_mut(t).push(yaml(
                 "{Sid: Extra, Effect: Allow, Action: 'dynamodb:GetItem', Resource: '*'}",

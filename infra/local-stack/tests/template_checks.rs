@@ -10,7 +10,7 @@ use common::{
     getatt_target, literal, literal_or, raw_template, ref_target, resources_of_type, template_path,
 };
 use serde_yaml::Value;
-use switchboard_infra::template::{Expr, Template};
+use switchboard_local_stack::template::{EventSource, Expr, Template};
 
 fn webhook(template: &Value) -> &Value {
     let resource = &template["Resources"]["WebhookFunction"];
@@ -55,23 +55,81 @@ fn webhook_is_an_arm64_al2023_binary_built_by_cargo_lambda() {
     assert_eq!(literal(property("Timeout")).as_deref(), Some("10"));
 }
 
+/// (logical id, Binary) of every function sam builds with cargo-lambda, from the raw YAML.
+fn cargo_functions_in_yaml(template: &Value) -> Vec<(String, String)> {
+    let mut functions: Vec<(String, String)> =
+        resources_of_type(template, "AWS::Serverless::Function")
+            .into_iter()
+            .filter(|(_, f)| f["Metadata"]["BuildMethod"].as_str() == Some("rust-cargolambda"))
+            .map(|(id, f)| {
+                let binary = f["Metadata"]["BuildProperties"]["Binary"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{id} has no Metadata.BuildProperties.Binary"));
+                (id, binary.to_owned())
+            })
+            .collect();
+    functions.sort();
+    functions
+}
+
+/// `sam build` runs `cargo lambda build --bin <Binary>` in the workspace: each function's
+/// binary must be a binary target of exactly one workspace package.
 #[test]
-fn webhook_binary_exists_in_the_workspace() {
-    let manifest = template_path()
-        .with_file_name("functions")
-        .join("webhook")
-        .join("Cargo.toml");
-    let text = std::fs::read_to_string(&manifest).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; the template builds its binary `webhook`",
-            manifest.display()
-        )
-    });
+fn every_function_binary_exists_in_the_workspace() {
+    let output = std::process::Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
+        .current_dir(template_path().parent().expect("the workspace root"))
+        .output()
+        .expect("cargo metadata runs");
     assert!(
-        text.contains("name = \"switchboard-webhook\"") && text.contains("name = \"webhook\""),
-        "{} must define package switchboard-webhook with [[bin]] name = \"webhook\" (template.yaml BuildProperties.Binary)",
-        manifest.display()
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
     );
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let binaries: Vec<(String, String)> = metadata["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .flat_map(|package| {
+            let name = package["name"].as_str().unwrap_or_default().to_owned();
+            package["targets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|t| {
+                    t["kind"]
+                        .as_array()
+                        .is_some_and(|k| k.iter().any(|k| k == "bin"))
+                })
+                .map(move |t| {
+                    (
+                        t["name"].as_str().unwrap_or_default().to_owned(),
+                        name.clone(),
+                    )
+                })
+        })
+        .collect();
+    let functions = cargo_functions_in_yaml(&raw_template());
+    assert!(!functions.is_empty());
+    for (id, binary) in functions {
+        let packages: Vec<&str> = binaries
+            .iter()
+            .filter(|(b, _)| *b == binary)
+            .map(|(_, p)| p.as_str())
+            .collect();
+        assert_eq!(
+            packages.len(),
+            1,
+            "{id}: binary `{binary}` must be a [[bin]] of exactly one workspace package, found in {packages:?}"
+        );
+    }
 }
 
 #[test]
@@ -316,16 +374,28 @@ fn the_crate_reads_the_template_like_the_raw_yaml() {
         function.environment["SWITCHBOARD_INGEST_QUEUE_URL"],
         Expr::Ref("IngestQueue".into())
     );
-    let route = function
+    let routes: Vec<_> = function
         .events
         .iter()
-        .find(|e| e.kind == "HttpApi")
-        .expect("an HttpApi event");
-    assert_eq!(route.method.as_deref(), Some("POST"));
+        .filter(|e| e.source.kind() == "HttpApi")
+        .map(|e| &e.source)
+        .collect();
     assert_eq!(
-        route.path.as_deref(),
-        Some("/{tenant}/sms/sinchconversation/{service}")
+        routes,
+        [&EventSource::Http {
+            kind: "HttpApi".into(),
+            api: Some("HttpApi".into()),
+            method: Some("POST".into()),
+            path: Some("/{tenant}/sms/sinchconversation/{service}".into()),
+        }]
     );
+    // Every function the local tooling runs is built by cargo-lambda from a workspace binary.
+    let listed: Vec<(String, String)> = parsed
+        .cargo_functions()
+        .map(|(id, bin, _)| (id.to_owned(), bin.to_owned()))
+        .collect();
+    assert_eq!(listed, cargo_functions_in_yaml(&raw));
+    assert!(listed.contains(&("WebhookFunction".into(), "webhook".into())));
 }
 
 fn parameter<'a>(template: &'a Value, name: &str) -> &'a Value {
@@ -344,9 +414,15 @@ fn number_parameter(template: &Value, name: &str, min: f64) -> f64 {
             .parse()
             .unwrap_or_else(|e| panic!("{name}.{key}: {e}"))
     };
-    assert!(number("MinValue") >= min, "{name}.MinValue must be at least {min}");
+    assert!(
+        number("MinValue") >= min,
+        "{name}.MinValue must be at least {min}"
+    );
     let default = number("Default");
-    assert!(default >= number("MinValue"), "{name}.Default is below its MinValue");
+    assert!(
+        default >= number("MinValue"),
+        "{name}.Default is below its MinValue"
+    );
     default
 }
 
@@ -366,7 +442,10 @@ fn the_http_api_is_throttled_and_the_webhook_concurrency_is_capped() {
     );
     let rate = number_parameter(&template, "ApiThrottlingRateLimit", 1.0);
     let burst = number_parameter(&template, "ApiThrottlingBurstLimit", 1.0);
-    assert!(burst >= rate, "the default burst should absorb at least one second of the rate");
+    assert!(
+        burst >= rate,
+        "the default burst should absorb at least one second of the rate"
+    );
 
     assert_eq!(
         ref_target(&webhook(&template)["Properties"]["ReservedConcurrentExecutions"]).as_deref(),
@@ -388,7 +467,10 @@ fn no_log_level_makes_the_runtime_log_raw_events() {
         .map(|v| v.as_str().expect("levels are strings"))
         .collect();
     // At trace, lambda_runtime logs every event whole: signatures and customer text.
-    assert!(!allowed.iter().any(|l| l.eq_ignore_ascii_case("trace")), "{allowed:?}");
+    assert!(
+        !allowed.iter().any(|l| l.eq_ignore_ascii_case("trace")),
+        "{allowed:?}"
+    );
     assert!(allowed.contains(&level["Default"].as_str().expect("a default level")));
 }
 
@@ -423,7 +505,9 @@ fn every_alarm_notifies_the_alarm_topic_which_always_exists() {
         Value::Tagged(t) if t.tag == "Equals" => &t.value,
         other => &other["Fn::Equals"],
     };
-    let operands = equals.as_sequence().expect("CreateAlarmTopic is !Equals [a, b]");
+    let operands = equals
+        .as_sequence()
+        .expect("CreateAlarmTopic is !Equals [a, b]");
     assert_eq!(ref_target(&operands[0]).as_deref(), Some("AlarmTopicArn"));
     assert_eq!(literal(&operands[1]).as_deref(), Some(""));
     let topic = &template["Resources"]["AlarmTopic"];
@@ -449,7 +533,12 @@ fn alarm_metric(alarm: &Value) -> (String, String, Vec<(String, Value)>) {
     let metric = literal(&p["MetricName"]).expect("an alarm on one metric");
     let dimensions = items_of(&p["Dimensions"])
         .iter()
-        .map(|d| (literal(&d["Name"]).expect("dimension name"), d["Value"].clone()))
+        .map(|d| {
+            (
+                literal(&d["Name"]).expect("dimension name"),
+                d["Value"].clone(),
+            )
+        })
         .collect();
     (namespace, metric, dimensions)
 }
@@ -458,7 +547,12 @@ fn items_of(value: &Value) -> Vec<Value> {
     value.as_sequence().cloned().unwrap_or_default()
 }
 
-fn has_alarm(template: &Value, namespace: &str, metric: &str, dimension: Option<(&str, Value)>) -> bool {
+fn has_alarm(
+    template: &Value,
+    namespace: &str,
+    metric: &str,
+    dimension: Option<(&str, Value)>,
+) -> bool {
     resources_of_type(template, "AWS::CloudWatch::Alarm")
         .into_iter()
         .map(|(_, alarm)| alarm_metric(alarm))
@@ -466,7 +560,9 @@ fn has_alarm(template: &Value, namespace: &str, metric: &str, dimension: Option<
             n == namespace
                 && m == metric
                 && match &dimension {
-                    Some((name, value)) => dimensions.iter().any(|(dn, dv)| dn == name && dv == value),
+                    Some((name, value)) => {
+                        dimensions.iter().any(|(dn, dv)| dn == name && dv == value)
+                    }
                     None => dimensions.is_empty(),
                 }
         })
@@ -475,20 +571,33 @@ fn has_alarm(template: &Value, namespace: &str, metric: &str, dimension: Option<
 #[test]
 fn alarms_watch_the_webhook_the_api_and_every_working_queue() {
     let template = raw_template();
-    let reference = |target: &str| -> Value { serde_yaml::from_str(&format!("!Ref {target}")).unwrap() };
+    let reference =
+        |target: &str| -> Value { serde_yaml::from_str(&format!("!Ref {target}")).unwrap() };
     for metric in ["Errors", "Throttles"] {
         assert!(
-            has_alarm(&template, "AWS/Lambda", metric, Some(("FunctionName", reference("WebhookFunction")))),
+            has_alarm(
+                &template,
+                "AWS/Lambda",
+                metric,
+                Some(("FunctionName", reference("WebhookFunction")))
+            ),
             "no alarm on the webhook's {metric}"
         );
     }
     assert!(
-        has_alarm(&template, "AWS/ApiGateway", "5xx", Some(("ApiId", reference("HttpApi")))),
+        has_alarm(
+            &template,
+            "AWS/ApiGateway",
+            "5xx",
+            Some(("ApiId", reference("HttpApi")))
+        ),
         "no alarm on the HTTP API's 5xx"
     );
     let dead_letter_targets: Vec<String> = resources_of_type(&template, "AWS::SQS::Queue")
         .into_iter()
-        .filter_map(|(_, q)| getatt_target(&q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]))
+        .filter_map(|(_, q)| {
+            getatt_target(&q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+        })
         .map(|(target, _)| target)
         .collect();
     for (id, _) in resources_of_type(&template, "AWS::SQS::Queue") {
@@ -497,7 +606,12 @@ fn alarms_watch_the_webhook_the_api_and_every_working_queue() {
         }
         let name: Value = serde_yaml::from_str(&format!("!GetAtt {id}.QueueName")).unwrap();
         assert!(
-            has_alarm(&template, "AWS/SQS", "ApproximateAgeOfOldestMessage", Some(("QueueName", name))),
+            has_alarm(
+                &template,
+                "AWS/SQS",
+                "ApproximateAgeOfOldestMessage",
+                Some(("QueueName", name))
+            ),
             "no alarm on the age of {id}'s oldest message"
         );
     }
@@ -562,12 +676,18 @@ fn refusal_log_line(reason: &str) -> serde_json::Value {
     let text = String::from_utf8(bytes).unwrap();
     let mut lines = text.lines();
     let refusal = serde_json::from_str(lines.next().expect("a refusal line")).unwrap();
-    let other: serde_json::Value = serde_json::from_str(lines.next().expect("a second line")).unwrap();
+    let other: serde_json::Value =
+        serde_json::from_str(lines.next().expect("a second line")).unwrap();
     // The filter must tell refusals from other lines that carry a reason.
     for (_, filter) in resources_of_type(&raw_template(), "AWS::Logs::MetricFilter") {
-        let pattern = filter["Properties"]["FilterPattern"].as_str().unwrap_or_default();
+        let pattern = filter["Properties"]["FilterPattern"]
+            .as_str()
+            .unwrap_or_default();
         if pattern.contains("callback refused") {
-            assert!(!json_filter_matches(pattern, &other), "{pattern} matches {other}");
+            assert!(
+                !json_filter_matches(pattern, &other),
+                "{pattern} matches {other}"
+            );
         }
     }
     refusal
@@ -578,7 +698,9 @@ fn refusals_are_counted_by_reason_from_the_webhook_log_line() {
     let template = raw_template();
     let filters: Vec<(String, &Value)> = resources_of_type(&template, "AWS::Logs::MetricFilter")
         .into_iter()
-        .filter(|(_, f)| ref_target(&f["Properties"]["LogGroupName"]).as_deref() == Some("WebhookLogs"))
+        .filter(|(_, f)| {
+            ref_target(&f["Properties"]["LogGroupName"]).as_deref() == Some("WebhookLogs")
+        })
         .collect();
     assert_eq!(
         ref_target(&webhook(&template)["Properties"]["LoggingConfig"]["LogGroup"]).as_deref(),
@@ -590,8 +712,13 @@ fn refusals_are_counted_by_reason_from_the_webhook_log_line() {
     let mut total = None;
     for (id, filter) in &filters {
         let p = &filter["Properties"];
-        let pattern = p["FilterPattern"].as_str().expect("a literal FilterPattern");
-        assert!(json_filter_matches(pattern, &line), "{id}: {pattern} does not match {line}");
+        let pattern = p["FilterPattern"]
+            .as_str()
+            .expect("a literal FilterPattern");
+        assert!(
+            json_filter_matches(pattern, &line),
+            "{id}: {pattern} does not match {line}"
+        );
         let transformation = &p["MetricTransformations"][0];
         let dimensions = items_of(&transformation["Dimensions"]);
         match dimensions.as_slice() {
