@@ -1,34 +1,63 @@
 #!/usr/bin/env bash
 # `make dev`: the whole system locally. moto on 127.0.0.1:4566, the stack from template.yaml,
-# tenants from the seed file, and the webhook on 127.0.0.1:$SWITCHBOARD_HTTP_PORT (3000).
+# tenants from the seed file, and every function of the template that is built with
+# cargo-lambda (`switchboard-admin functions` lists them): HTTP functions serve on 127.0.0.1
+# from $SWITCHBOARD_HTTP_PORT (3000) up, one port each, in logical-id order.
 # Runs until Ctrl-C; stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+admin=target/debug/switchboard-admin
+
+# --- run by with-moto.sh (which stops moto however this ends) ---------------------------------
+if [ "${1:-}" = "--under-moto" ]; then
+  "$admin" local-stack --prefix switchboard-local --env-dir .local/dev-stack > /dev/null
+  pids=()
+  stop() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+  trap stop EXIT
+  trap 'exit 143' INT TERM
+  port=$SWITCHBOARD_HTTP_PORT
+  seeded=
+  echo
+  echo "Switchboard is running locally."
+  while IFS=$'\t' read -r function binary triggers <&3; do
+    env_file=.local/dev-stack/$function.env
+    if [ -z "$seeded" ]; then
+      # One config table for all functions: any function's environment names it.
+      (set -a; . "$env_file"; set +a; "$admin" seed --file "$SWITCHBOARD_SEED" > /dev/null)
+      seeded=yes
+    fi
+    case ,$triggers, in
+      *,http,*)
+        (set -a; . "$env_file"; set +a; SWITCHBOARD_HTTP_PORT=$port exec "target/debug/$binary") &
+        pids+=($!)
+        echo "  $function ($binary): http://127.0.0.1:$port"
+        port=$((port + 1)) ;;
+      *)
+        echo "  $function ($binary): $triggers; not run by make dev yet (no local event-source runner)" ;;
+    esac
+  done 3< .local/dev-functions.tsv
+  grep -h '_QUEUE_URL=' .local/dev-stack/*.env | sort -u | sed 's/^SWITCHBOARD_/  /; s/=/: /'
+  echo "  environments: .local/dev-stack/<function>.env"
+  echo "  AWS (moto):   $AWS_ENDPOINT_URL   (region $AWS_REGION, any credentials)"
+  echo "  seed:         $SWITCHBOARD_SEED"
+  echo "Ctrl-C stops everything."
+  echo
+  [ ${#pids[@]} -gt 0 ] || { echo "dev: the template has no function to serve" >&2; exit 1; }
+  # The first function to exit ends the session; stop() ends the others.
+  wait -n "${pids[@]}"
+  exit 1
+fi
+
 export SWITCHBOARD_SEED=${SWITCHBOARD_SEED:-infra/seed/demo.json}
 export SWITCHBOARD_HTTP_PORT=${SWITCHBOARD_HTTP_PORT:-3000}
 [ -f "$SWITCHBOARD_SEED" ] || { echo "dev: seed file '$SWITCHBOARD_SEED' not found" >&2; exit 1; }
 
 infra/scripts/install-tools.sh moto
-cargo build --locked -p switchboard-webhook -p switchboard-infra
+cargo build --locked -p switchboard-admin
+mkdir -p .local
+"$admin" functions > .local/dev-functions.tsv
+bins=()
+while IFS=$'\t' read -r _ binary _; do bins+=(--bin "$binary"); done < .local/dev-functions.tsv
+[ ${#bins[@]} -eq 0 ] || cargo build --locked "${bins[@]}"
 
-exec infra/scripts/with-moto.sh --port "${SWITCHBOARD_MOTO_PORT:-4566}" -- bash -c '
-  set -euo pipefail
-  mkdir -p .local
-  admin=target/debug/switchboard-admin
-  "$admin" local-stack --prefix switchboard-local --function WebhookFunction --format env > .local/dev-stack.env
-  set -a; . .local/dev-stack.env; set +a
-  "$admin" seed --file "$SWITCHBOARD_SEED"
-  echo
-  echo "Switchboard is running locally."
-  echo "  webhook:      http://127.0.0.1:$SWITCHBOARD_HTTP_PORT/{tenant}/sms/sinchconversation/{service|all}"
-  echo "  ingest queue: $SWITCHBOARD_INGEST_QUEUE_URL"
-  echo "  AWS (moto):   $AWS_ENDPOINT_URL   (region $AWS_REGION, any credentials)"
-  echo "  seed:         $SWITCHBOARD_SEED"
-  echo "Ctrl-C stops everything."
-  echo
-  target/debug/webhook &
-  webhook=$!
-  trap "kill $webhook 2>/dev/null || true; wait $webhook 2>/dev/null || true" EXIT
-  trap "exit 143" INT TERM
-  wait $webhook
-'
+exec infra/scripts/with-moto.sh --port "${SWITCHBOARD_MOTO_PORT:-4566}" -- "$PWD/infra/scripts/dev.sh" --under-moto

@@ -18,9 +18,10 @@ echo "== tests (unit, integration against moto, end-to-end)"
 infra/scripts/with-moto.sh -- bash -c '
   set -euo pipefail
   mkdir -p .local
-  # The shared stack the black-box tests use; other tests create their own with unique prefixes.
-  cargo run --locked -q -p switchboard-infra --bin switchboard-admin -- \
-    local-stack --prefix make-test --function WebhookFunction --format env > .local/test-stack.env
-  export SWITCHBOARD_TEST_STACK_ENV="$PWD/.local/test-stack.env"
+  # A shared stack, with one <LogicalId>.env per function of the template, for black-box tests;
+  # the other tests create their own stacks with unique prefixes.
+  cargo run --locked -q -p switchboard-admin -- \
+    local-stack --prefix make-test --env-dir .local/test-stack > /dev/null
+  export SWITCHBOARD_TEST_STACK_DIR="$PWD/.local/test-stack"
   cargo test --locked --workspace --all-targets
 '

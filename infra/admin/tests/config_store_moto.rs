@@ -7,7 +7,7 @@ use std::process::Command;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use secrecy::ExposeSecret;
-use switchboard_infra::LocalStack;
+use switchboard_local_stack::LocalStack;
 use switchboard_shared::config::{ConfigStore, SeedFile, StoreError, TenantConfigSource, TenantId};
 
 async fn config_table(test: &str) -> (aws_config::SdkConfig, String) {

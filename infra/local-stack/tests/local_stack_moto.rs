@@ -1,5 +1,5 @@
 //! The local stack against moto (AWS_ENDPOINT_URL; run through make test or
-//! `infra/scripts/with-moto.sh -- cargo test -p switchboard-infra`).
+//! `infra/scripts/with-moto.sh -- cargo test -p switchboard-local-stack`).
 //!
 //! The drift test describes what moto really holds after `LocalStack::create` and compares it
 //! with template.yaml as read by the tests' own YAML helpers, not by the crate's reader.
@@ -15,7 +15,7 @@ use common::{
     s3_client, template_path, unique_prefix,
 };
 use serde_yaml::Value;
-use switchboard_infra::{LocalStack, LocalStackError, PhysicalResource};
+use switchboard_local_stack::{LocalStack, LocalStackError, PhysicalResource};
 
 /// SQS defaults for attributes a template leaves out.
 const DEFAULT_VISIBILITY_TIMEOUT: &str = "30";
@@ -616,7 +616,7 @@ async fn the_media_bucket_accepts_quarantine_writes() {
 #[tokio::test]
 async fn a_message_received_too_often_moves_to_the_dead_letter_queue() {
     let config = common::moto_config().await;
-    let stack = switchboard_infra::LocalStack::create(
+    let stack = switchboard_local_stack::LocalStack::create(
         &config,
         &common::unique_prefix("redrive"),
         common::template_path(),

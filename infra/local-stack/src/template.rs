@@ -1,6 +1,6 @@
 //! Reads `template.yaml` (SAM) and exposes what the local stack needs from it: the queues,
 //! tables and buckets with the properties that change behaviour locally, the parameters, and
-//! each function's environment, runtime and HTTP routes.
+//! each function's build, environment and event sources (HTTP routes, SQS, schedules).
 //!
 //! The reader is strict on purpose: a property it does not know on a queue, table or bucket is
 //! an error rather than silently dropped, so a template change that matters locally (a new
@@ -8,11 +8,21 @@
 //! Properties with no local meaning (encryption keys, backups, tags, lifecycle expiry, which
 //! moto never applies) are listed as ignored, with the reason.
 
+mod events;
+mod expr;
+mod function;
+
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde_yaml::{Mapping, Value};
+
+pub use events::{
+    DEFAULT_VISIBILITY_TIMEOUT_SECS, EventSource, REPORT_BATCH_ITEM_FAILURES, ScheduleFlavour,
+    ScheduleSource, SqsSource, parse_rate,
+};
+pub use expr::{Expr, SubPart};
+pub use function::{CARGO_LAMBDA, FunctionEvent, FunctionSpec};
 
 pub const QUEUE_TYPE: &str = "AWS::SQS::Queue";
 pub const TABLE_TYPE: &str = "AWS::DynamoDB::Table";
@@ -37,185 +47,11 @@ pub enum TemplateError {
     Invalid { location: String, problem: String },
 }
 
-fn invalid(location: impl Into<String>, problem: impl Into<String>) -> TemplateError {
+pub(super) fn invalid(location: impl Into<String>, problem: impl Into<String>) -> TemplateError {
     TemplateError::Invalid {
         location: location.into(),
         problem: problem.into(),
     }
-}
-
-/// A value in the template: a literal, or one of the intrinsic functions the local stack can
-/// resolve. Anything else is kept as `Unsupported` so that the error names it when (and only
-/// when) someone needs its value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Expr {
-    Literal(String),
-    Ref(String),
-    GetAtt { resource: String, attribute: String },
-    Sub(Vec<SubPart>),
-    Unsupported(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SubPart {
-    Text(String),
-    Ref(String),
-    GetAtt { resource: String, attribute: String },
-}
-
-impl fmt::Display for Expr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Expr::Literal(s) => write!(f, "{s:?}"),
-            Expr::Ref(name) => write!(f, "!Ref {name}"),
-            Expr::GetAtt {
-                resource,
-                attribute,
-            } => write!(f, "!GetAtt {resource}.{attribute}"),
-            Expr::Sub(parts) => {
-                write!(f, "!Sub '")?;
-                for part in parts {
-                    match part {
-                        SubPart::Text(t) => write!(f, "{t}")?,
-                        SubPart::Ref(name) => write!(f, "${{{name}}}")?,
-                        SubPart::GetAtt {
-                            resource,
-                            attribute,
-                        } => write!(f, "${{{resource}.{attribute}}}")?,
-                    }
-                }
-                write!(f, "'")
-            }
-            Expr::Unsupported(function) => write!(f, "{function}"),
-        }
-    }
-}
-
-impl Expr {
-    /// Reads a property value in any of CloudFormation's spellings: short form (`!Ref X`,
-    /// which serde_yaml hands over as a tagged value), long form (`{Ref: X}`,
-    /// `{"Fn::GetAtt": [X, Arn]}`), or a plain scalar.
-    pub fn parse(value: &Value, location: &str) -> Result<Expr, TemplateError> {
-        match value {
-            Value::String(s) => Ok(Expr::Literal(s.clone())),
-            Value::Number(n) => Ok(Expr::Literal(n.to_string())),
-            Value::Bool(b) => Ok(Expr::Literal(b.to_string())),
-            Value::Tagged(tagged) => {
-                let tag = tagged.tag.to_string();
-                let function = tag.trim_start_matches('!');
-                Self::parse_function(function, &tagged.value, location)
-            }
-            Value::Mapping(map) if map.len() == 1 => {
-                let Some((Value::String(key), argument)) = map.iter().next() else {
-                    return Err(invalid(
-                        location,
-                        "expected a value or an intrinsic function",
-                    ));
-                };
-                match key.as_str() {
-                    "Ref" => Self::parse_function("Ref", argument, location),
-                    other => match other.strip_prefix("Fn::") {
-                        Some(function) => Self::parse_function(function, argument, location),
-                        None => Err(invalid(
-                            location,
-                            format!(
-                                "expected a value or an intrinsic function, found a mapping with key {other:?}"
-                            ),
-                        )),
-                    },
-                }
-            }
-            Value::Null => Err(invalid(location, "value is empty")),
-            Value::Sequence(_) | Value::Mapping(_) => Err(invalid(
-                location,
-                "expected a scalar value or an intrinsic function",
-            )),
-        }
-    }
-
-    fn parse_function(
-        function: &str,
-        argument: &Value,
-        location: &str,
-    ) -> Result<Expr, TemplateError> {
-        match function {
-            "Ref" => match argument {
-                Value::String(name) => Ok(Expr::Ref(name.clone())),
-                _ => Err(invalid(
-                    location,
-                    "Ref takes a logical id or parameter name",
-                )),
-            },
-            "GetAtt" => {
-                let (resource, attribute) = match argument {
-                    Value::String(dotted) => dotted
-                        .split_once('.')
-                        .map(|(r, a)| (r.to_owned(), a.to_owned()))
-                        .ok_or_else(|| {
-                            invalid(
-                                location,
-                                format!("GetAtt {dotted:?} is not LogicalId.Attribute"),
-                            )
-                        })?,
-                    Value::Sequence(items) => match items.as_slice() {
-                        [Value::String(r), Value::String(a)] => (r.clone(), a.clone()),
-                        _ => return Err(invalid(location, "GetAtt takes [LogicalId, Attribute]")),
-                    },
-                    _ => return Err(invalid(location, "GetAtt takes LogicalId.Attribute")),
-                };
-                Ok(Expr::GetAtt {
-                    resource,
-                    attribute,
-                })
-            }
-            "Sub" => match argument {
-                Value::String(text) => Ok(Expr::Sub(parse_sub(text, location)?)),
-                // The two-argument form defines its own variables; nothing needs it yet.
-                _ => Ok(Expr::Unsupported("Fn::Sub with a variable map".to_owned())),
-            },
-            other => Ok(Expr::Unsupported(format!("Fn::{other}"))),
-        }
-    }
-}
-
-fn parse_sub(text: &str, location: &str) -> Result<Vec<SubPart>, TemplateError> {
-    let mut parts = Vec::new();
-    let mut literal = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        literal.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after
-            .find('}')
-            .ok_or_else(|| invalid(location, format!("unterminated ${{ in Sub {text:?}")))?;
-        let variable = &after[..end];
-        if let Some(escaped) = variable.strip_prefix('!') {
-            // `${!Literal}` is how Sub writes a literal `${Literal}`.
-            literal.push_str("${");
-            literal.push_str(escaped);
-            literal.push('}');
-        } else {
-            if !literal.is_empty() {
-                parts.push(SubPart::Text(std::mem::take(&mut literal)));
-            }
-            // Pseudo parameters contain `::` but no dot; `X.Attr` is a GetAtt.
-            match variable.split_once('.') {
-                Some((resource, attribute)) if !variable.contains("::") => {
-                    parts.push(SubPart::GetAtt {
-                        resource: resource.to_owned(),
-                        attribute: attribute.to_owned(),
-                    })
-                }
-                _ => parts.push(SubPart::Ref(variable.to_owned())),
-            }
-        }
-        rest = &after[end + 1..];
-    }
-    literal.push_str(rest);
-    if !literal.is_empty() {
-        parts.push(SubPart::Text(literal));
-    }
-    Ok(parts)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -326,30 +162,6 @@ pub struct BucketSpec {
     pub versioning: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FunctionEvent {
-    pub name: String,
-    pub kind: String,
-    /// For HttpApi/Api events.
-    pub method: Option<String>,
-    pub path: Option<String>,
-}
-
-/// An `AWS::Serverless::Function` after merging `Globals.Function` into it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct FunctionSpec {
-    pub runtime: Option<String>,
-    pub handler: Option<String>,
-    pub architectures: Vec<String>,
-    pub code_uri: Option<String>,
-    pub build_method: Option<String>,
-    pub build_binary: Option<String>,
-    pub timeout_secs: Option<u32>,
-    pub memory_mb: Option<u32>,
-    pub environment: BTreeMap<String, Expr>,
-    pub events: Vec<FunctionEvent>,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Template {
     pub parameters: BTreeMap<String, Parameter>,
@@ -431,7 +243,13 @@ impl Template {
                     template.buckets.insert(id.clone(), bucket);
                 }
                 FUNCTION_TYPE => {
-                    let function = parse_function(&id, resource, properties, globals.as_ref())?;
+                    let function = function::parse_function(
+                        &template,
+                        &id,
+                        resource,
+                        properties,
+                        globals.as_ref(),
+                    )?;
                     template.functions.insert(id.clone(), function);
                 }
                 _ => {}
@@ -442,9 +260,24 @@ impl Template {
         Ok(template)
     }
 
+    /// The functions the local tooling builds and runs (BuildMethod rust-cargolambda), with
+    /// their cargo binary, in logical-id order. Adding a function to the template adds it here,
+    /// and so to `make dev`, `make test` and `make bench`.
+    pub fn cargo_functions(&self) -> impl Iterator<Item = (&str, &str, &FunctionSpec)> {
+        self.functions.iter().filter_map(|(id, function)| {
+            function
+                .cargo_binary()
+                .map(|binary| (id.as_str(), binary, function))
+        })
+    }
+
     /// A property that must be a fixed value for the local stack: a literal, or a Ref to a
     /// parameter (its Default). Resource references cannot be known before creation.
-    fn static_value(&self, value: &Value, location: &str) -> Result<String, TemplateError> {
+    pub(super) fn static_value(
+        &self,
+        value: &Value,
+        location: &str,
+    ) -> Result<String, TemplateError> {
         match Expr::parse(value, location)? {
             Expr::Literal(s) => Ok(s),
             Expr::Ref(name) => match self.parameters.get(&name) {
@@ -468,7 +301,7 @@ impl Template {
         }
     }
 
-    fn static_bool(&self, value: &Value, location: &str) -> Result<bool, TemplateError> {
+    pub(super) fn static_bool(&self, value: &Value, location: &str) -> Result<bool, TemplateError> {
         match self.static_value(value, location)?.as_str() {
             "true" | "True" => Ok(true),
             "false" | "False" => Ok(false),
@@ -479,7 +312,7 @@ impl Template {
         }
     }
 
-    fn static_u32(&self, value: &Value, location: &str) -> Result<u32, TemplateError> {
+    pub(super) fn static_u32(&self, value: &Value, location: &str) -> Result<u32, TemplateError> {
         let text = self.static_value(value, location)?;
         text.parse()
             .map_err(|_| invalid(location, format!("expected a whole number, found {text:?}")))
@@ -531,7 +364,7 @@ impl Template {
                     return Err(invalid(
                         location,
                         format!(
-                            "{QUEUE_TYPE} property {other} is not supported by the local stack (infra/src/template.rs)"
+                            "{QUEUE_TYPE} property {other} is not supported by the local stack (infra/local-stack/src/template.rs)"
                         ),
                     ));
                 }
@@ -664,7 +497,7 @@ impl Template {
                     return Err(invalid(
                         location,
                         format!(
-                            "{TABLE_TYPE} property {other} is not supported by the local stack (infra/src/template.rs)"
+                            "{TABLE_TYPE} property {other} is not supported by the local stack (infra/local-stack/src/template.rs)"
                         ),
                     ));
                 }
@@ -786,7 +619,7 @@ impl Template {
                     return Err(invalid(
                         location,
                         format!(
-                            "{BUCKET_TYPE} property {other} is not supported by the local stack (infra/src/template.rs)"
+                            "{BUCKET_TYPE} property {other} is not supported by the local stack (infra/local-stack/src/template.rs)"
                         ),
                     ));
                 }
@@ -797,7 +630,19 @@ impl Template {
 
     /// Redrive targets must be queues of this template, and a FIFO queue's dead-letter queue
     /// must be FIFO too (SQS refuses anything else).
-    fn check_references(&self) -> Result<(), TemplateError> {
+    fn check_references(&mut self) -> Result<(), TemplateError> {
+        // Event sources learn their queue's facts; the queues are all read by now.
+        let mut functions = std::mem::take(&mut self.functions);
+        for (id, function) in &mut functions {
+            for event in &mut function.events {
+                if let EventSource::Sqs(source) = &mut event.source {
+                    let at = format!("{id}.Properties.Events.{}", event.name);
+                    events::attach_queue(source, self, &at)?;
+                }
+            }
+        }
+        self.functions = functions;
+
         for (id, queue) in &self.queues {
             if let Some(redrive) = &queue.redrive {
                 let target = self
@@ -839,7 +684,10 @@ fn field<'a>(value: &'a Value, name: &str, location: &str) -> Result<&'a Value, 
         .ok_or_else(|| invalid(location, format!("{name} is missing")))
 }
 
-fn sequence<'a>(value: &'a Value, location: &str) -> Result<&'a Vec<Value>, TemplateError> {
+pub(super) fn sequence<'a>(
+    value: &'a Value,
+    location: &str,
+) -> Result<&'a Vec<Value>, TemplateError> {
     value
         .as_sequence()
         .ok_or_else(|| invalid(location, "expected a list"))
@@ -901,189 +749,11 @@ fn parse_parameters(value: Option<&Value>) -> Result<BTreeMap<String, Parameter>
     Ok(parameters)
 }
 
-fn parse_function(
-    id: &str,
-    resource: &Value,
-    properties: &Mapping,
-    globals: Option<&Mapping>,
-) -> Result<FunctionSpec, TemplateError> {
-    // SAM's Globals: a function's own value wins; environment variables are merged.
-    let property = |name: &str| {
-        properties
-            .get(name)
-            .or_else(|| globals.and_then(|g| g.get(name)))
-    };
-    let location = |name: &str| format!("{id}.Properties.{name}");
-    let string = |name: &str| -> Result<Option<String>, TemplateError> {
-        match property(name) {
-            None => Ok(None),
-            Some(value) => match Expr::parse(value, &location(name))? {
-                Expr::Literal(s) => Ok(Some(s)),
-                other => Err(invalid(
-                    location(name),
-                    format!("expected a literal, found {other}"),
-                )),
-            },
-        }
-    };
-    let number = |name: &str| -> Result<Option<u32>, TemplateError> {
-        match string(name)? {
-            None => Ok(None),
-            Some(text) => text.parse().map(Some).map_err(|_| {
-                invalid(
-                    location(name),
-                    format!("expected a whole number, found {text:?}"),
-                )
-            }),
-        }
-    };
-
-    let mut architectures = Vec::new();
-    if let Some(value) = property("Architectures") {
-        for item in sequence(value, &location("Architectures"))? {
-            match Expr::parse(item, &location("Architectures"))? {
-                Expr::Literal(s) => architectures.push(s),
-                other => {
-                    return Err(invalid(
-                        location("Architectures"),
-                        format!("expected a literal, found {other}"),
-                    ));
-                }
-            }
-        }
-    }
-
-    let mut environment = BTreeMap::new();
-    let global_variables = globals
-        .and_then(|g| g.get("Environment"))
-        .and_then(|e| e.get("Variables"));
-    let own_variables = properties
-        .get("Environment")
-        .and_then(|e| e.get("Variables"));
-    for variables in [global_variables, own_variables].into_iter().flatten() {
-        let map = variables
-            .as_mapping()
-            .ok_or_else(|| invalid(location("Environment.Variables"), "expected a mapping"))?;
-        for (name, value) in map {
-            let name = name.as_str().ok_or_else(|| {
-                invalid(
-                    location("Environment.Variables"),
-                    "a variable name is not a string",
-                )
-            })?;
-            let expr = Expr::parse(value, &location(&format!("Environment.Variables.{name}")))?;
-            environment.insert(name.to_owned(), expr);
-        }
-    }
-
-    let mut events = Vec::new();
-    if let Some(value) = properties.get("Events") {
-        let map = value
-            .as_mapping()
-            .ok_or_else(|| invalid(location("Events"), "expected a mapping"))?;
-        for (name, event) in map {
-            let name = name
-                .as_str()
-                .ok_or_else(|| invalid(location("Events"), "an event name is not a string"))?;
-            let at = location(&format!("Events.{name}"));
-            let kind = event
-                .get("Type")
-                .and_then(Value::as_str)
-                .ok_or_else(|| invalid(&at, "Type is missing"))?
-                .to_owned();
-            let text = |key: &str| {
-                event
-                    .get("Properties")
-                    .and_then(|p| p.get(key))
-                    .and_then(Value::as_str)
-            };
-            events.push(FunctionEvent {
-                name: name.to_owned(),
-                kind,
-                method: text("Method").map(str::to_owned),
-                path: text("Path").map(str::to_owned),
-            });
-        }
-    }
-
-    let build = |key: &str| {
-        resource
-            .get("Metadata")
-            .and_then(|m| m.get(key))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    let build_binary = resource
-        .get("Metadata")
-        .and_then(|m| m.get("BuildProperties"))
-        .and_then(|p| p.get("Binary"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-
-    Ok(FunctionSpec {
-        runtime: string("Runtime")?,
-        handler: string("Handler")?,
-        architectures,
-        code_uri: string("CodeUri")?,
-        build_method: build("BuildMethod"),
-        build_binary,
-        timeout_secs: number("Timeout")?,
-        memory_mb: number("MemorySize")?,
-        environment,
-        events,
-    })
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
-
-    fn expr(yaml: &str) -> Expr {
-        let value: Value = serde_yaml::from_str(yaml).unwrap();
-        Expr::parse(&value, "test").unwrap()
-    }
-
-    #[test]
-    fn intrinsics_in_short_and_long_form() {
-        assert_eq!(expr("!Ref Queue"), Expr::Ref("Queue".into()));
-        assert_eq!(expr("{Ref: Queue}"), Expr::Ref("Queue".into()));
-        let arn = Expr::GetAtt {
-            resource: "Queue".into(),
-            attribute: "Arn".into(),
-        };
-        assert_eq!(expr("!GetAtt Queue.Arn"), arn);
-        assert_eq!(expr("!GetAtt [Queue, Arn]"), arn);
-        assert_eq!(expr("{'Fn::GetAtt': [Queue, Arn]}"), arn);
-        assert_eq!(expr("300"), Expr::Literal("300".into()));
-        assert_eq!(expr("true"), Expr::Literal("true".into()));
-        assert_eq!(expr("'x'"), Expr::Literal("x".into()));
-        assert_eq!(expr("!If [C, a, b]"), Expr::Unsupported("Fn::If".into()));
-        assert_eq!(
-            expr("{'Fn::ImportValue': x}"),
-            Expr::Unsupported("Fn::ImportValue".into())
-        );
-    }
-
-    #[test]
-    fn sub_splits_references_attributes_and_escapes() {
-        assert_eq!(
-            expr("!Sub 'arn:${AWS::Partition}:s3:::${Bucket}/${Queue.Arn}/${!Literal}'"),
-            Expr::Sub(vec![
-                SubPart::Text("arn:".into()),
-                SubPart::Ref("AWS::Partition".into()),
-                SubPart::Text(":s3:::".into()),
-                SubPart::Ref("Bucket".into()),
-                SubPart::Text("/".into()),
-                SubPart::GetAtt {
-                    resource: "Queue".into(),
-                    attribute: "Arn".into()
-                },
-                SubPart::Text("/${Literal}".into()),
-            ])
-        );
-        let value: Value = serde_yaml::from_str("!Sub 'broken ${x'").unwrap();
-        assert!(Expr::parse(&value, "test").is_err());
-    }
 
     const SMALL: &str = r#"
 Parameters:
@@ -1151,7 +821,15 @@ Resources:
             Expr::Literal("g".into())
         );
         assert_eq!(function.environment["OVERRIDDEN"], Expr::Ref("Work".into()));
-        assert_eq!(function.events[0].path.as_deref(), Some("/x"));
+        assert_eq!(
+            function.events[0].source,
+            EventSource::Http {
+                kind: "HttpApi".into(),
+                api: None,
+                method: Some("POST".into()),
+                path: Some("/x".into())
+            }
+        );
         assert_eq!(t.parameters["Level"].allowed_values, vec!["info", "debug"]);
     }
 
@@ -1170,5 +848,168 @@ Resources:
 
         let standard_dlq = SMALL.replace("Properties: {FifoQueue: true}", "Properties: {}");
         assert!(Template::from_yaml_str(&standard_dlq).is_err());
+    }
+
+    const WORKERS: &str = r#"
+Parameters:
+  Batch: {Type: Number, Default: 5}
+Resources:
+  Fifo:
+    Type: AWS::SQS::Queue
+    Properties: {FifoQueue: true, VisibilityTimeout: 360}
+  Standard:
+    Type: AWS::SQS::Queue
+  Media:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildMethod: rust-cargolambda, BuildProperties: {Binary: media}}
+    Properties:
+      Timeout: 60
+      Events:
+        Ingest:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt Fifo.Arn
+            BatchSize: !Ref Batch
+            FunctionResponseTypes: [ReportBatchItemFailures]
+            ScalingConfig: {MaximumConcurrency: 4}
+  Bulk:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildMethod: rust-cargolambda, BuildProperties: {Binary: bulk}}
+    Properties:
+      Events:
+        Work:
+          Type: SQS
+          Properties: {Queue: !GetAtt Standard.Arn, BatchSize: 100, MaximumBatchingWindowInSeconds: 2}
+  Retention:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildMethod: rust-cargolambda, BuildProperties: {Binary: retention}}
+    Properties:
+      Events:
+        Nightly:
+          Type: Schedule
+          Properties: {Schedule: rate(1 hour), Input: '{"dry_run": false}'}
+        Sweep:
+          Type: ScheduleV2
+          Properties: {ScheduleExpression: 'cron(0 3 * * ? *)', State: DISABLED, ScheduleExpressionTimezone: Europe/Berlin}
+  Elsewhere:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Events:
+        Upload: {Type: S3, Properties: {Bucket: !Ref B, Events: 's3:ObjectCreated:*'}}
+"#;
+
+    fn sqs(t: &Template, function: &str) -> SqsSource {
+        match &t.functions[function].events[0].source {
+            EventSource::Sqs(source) => source.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn sqs_sources_carry_batching_and_their_queue() {
+        let t = Template::from_yaml_str(WORKERS).unwrap();
+        let media = sqs(&t, "Media");
+        assert_eq!(media.queue, "Fifo");
+        assert_eq!(media.batch_size, 5, "a parameter's default");
+        assert_eq!(media.maximum_batching_window_secs, 0);
+        assert!(media.reports_batch_item_failures());
+        assert!(media.enabled);
+        assert_eq!(media.maximum_concurrency, Some(4));
+        assert!(media.queue_fifo);
+        assert_eq!(media.queue_visibility_timeout(), Duration::from_secs(360));
+
+        let bulk = sqs(&t, "Bulk");
+        assert_eq!(bulk.batch_size, 100);
+        assert_eq!(bulk.maximum_batching_window(), Duration::from_secs(2));
+        assert!(!bulk.reports_batch_item_failures());
+        assert!(!bulk.queue_fifo);
+        assert_eq!(
+            bulk.queue_visibility_timeout_secs,
+            DEFAULT_VISIBILITY_TIMEOUT_SECS
+        );
+    }
+
+    #[test]
+    fn schedules_carry_expression_input_and_state() {
+        let t = Template::from_yaml_str(WORKERS).unwrap();
+        let schedules: Vec<&ScheduleSource> = t.functions["Retention"]
+            .events
+            .iter()
+            .map(|e| match &e.source {
+                EventSource::Schedule(s) => s,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let [hourly, nightly] = schedules.as_slice() else {
+            panic!("two schedules")
+        };
+        assert_eq!(hourly.flavour, ScheduleFlavour::EventBridgeRule);
+        assert_eq!(hourly.rate(), Some(Duration::from_secs(3600)));
+        assert_eq!(hourly.input.as_deref(), Some(r#"{"dry_run": false}"#));
+        assert!(hourly.enabled);
+        assert_eq!(nightly.flavour, ScheduleFlavour::Scheduler);
+        assert_eq!(nightly.expression, "cron(0 3 * * ? *)");
+        assert_eq!(nightly.rate(), None);
+        assert!(!nightly.enabled);
+        assert_eq!(
+            t.functions["Elsewhere"].events[0].source,
+            EventSource::Other { kind: "S3".into() }
+        );
+    }
+
+    #[test]
+    fn cargo_functions_are_listed_with_their_binary() {
+        let t = Template::from_yaml_str(WORKERS).unwrap();
+        let listed: Vec<(&str, &str)> = t.cargo_functions().map(|(id, bin, _)| (id, bin)).collect();
+        assert_eq!(
+            listed,
+            [
+                ("Bulk", "bulk"),
+                ("Media", "media"),
+                ("Retention", "retention")
+            ]
+        );
+        let unnamed = WORKERS.replace(", BuildProperties: {Binary: media}", "");
+        let err = Template::from_yaml_str(&unnamed).unwrap_err().to_string();
+        assert!(
+            err.contains("Media.Metadata.BuildProperties.Binary"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn event_sources_that_would_not_deploy_or_would_behave_differently_are_errors() {
+        let cases = [
+            // FIFO: at most 10 per batch, and no batching window.
+            ("BatchSize: !Ref Batch", "BatchSize: 11", "BatchSize 11"),
+            (
+                "BatchSize: !Ref Batch",
+                "BatchSize: 2\n            MaximumBatchingWindowInSeconds: 1",
+                "MaximumBatchingWindowInSeconds",
+            ),
+            // Standard: above 10 needs a window.
+            (", MaximumBatchingWindowInSeconds: 2", "", "at least 1"),
+            ("!GetAtt Fifo.Arn", "!GetAtt Nowhere.Arn", "Nowhere"),
+            ("!GetAtt Fifo.Arn", "!Ref Fifo", "!GetAtt SomeQueue.Arn"),
+            (
+                "FunctionResponseTypes: [ReportBatchItemFailures]",
+                "FilterCriteria: {Filters: []}",
+                "FilterCriteria",
+            ),
+            ("[ReportBatchItemFailures]", "[Other]", "Other"),
+            (
+                "Input: '{\"dry_run\": false}'",
+                "Input: 'not json'",
+                "Input",
+            ),
+            ("Schedule: rate(1 hour), ", "", "Schedule is missing"),
+        ];
+        for (from, to, expected) in cases {
+            assert!(WORKERS.contains(from), "{from}");
+            let broken = WORKERS.replace(from, to);
+            let err = Template::from_yaml_str(&broken).unwrap_err().to_string();
+            assert!(err.contains(expected), "{from} -> {to}: {err}");
+        }
     }
 }

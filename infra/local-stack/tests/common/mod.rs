@@ -1,5 +1,5 @@
 //! Helpers shared by the infra tests. They read template.yaml on their own, with serde_yaml
-//! and nothing from switchboard_infra::template, so a bug in the crate's reader cannot hide
+//! and nothing from switchboard_local_stack::template, so a bug in the crate's reader cannot hide
 //! the same bug in what the tests expect.
 
 #![allow(dead_code)] // each test file uses its own subset
@@ -11,7 +11,7 @@ use serde_yaml::Value;
 
 pub fn template_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
+        .join("../..")
         .join("template.yaml")
 }
 
@@ -84,7 +84,7 @@ pub async fn moto_config() -> SdkConfig {
         Ok(url) if !url.is_empty() => {}
         _ => panic!(
             "AWS_ENDPOINT_URL is not set: this test needs moto. Run it through make test / \
-             infra/scripts/with-moto.sh -- cargo test -p switchboard-infra"
+             infra/scripts/with-moto.sh -- cargo test -p switchboard-local-stack"
         ),
     }
     aws_config::defaults(BehaviorVersion::latest()).load().await

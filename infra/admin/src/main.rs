@@ -1,12 +1,15 @@
 //! `switchboard-admin`: operations on a Switchboard deployment and on the local stack.
 
+mod env_file;
+mod functions;
+
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use switchboard_infra::{LocalStack, LocalStackError};
+use switchboard_local_stack::{LocalStack, LocalStackError, Template, TemplateError};
 use switchboard_shared::config::{ConfigStore, SeedFile};
 
 #[derive(Debug, Parser)]
@@ -19,8 +22,12 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Create on the local endpoint (AWS_ENDPOINT_URL, i.e. moto) the queues, tables and bucket
-    /// that template.yaml declares, idempotently, and print a function's resolved environment.
+    /// that template.yaml declares, idempotently, and print or write the functions' resolved
+    /// environment.
     LocalStack(LocalStackArgs),
+    /// List the template's functions that are built with cargo-lambda: logical id, cargo
+    /// binary and how each is invoked (`tsv`: one line each; `json`: event sources in full).
+    Functions(FunctionsArgs),
     /// Write the tenants of a seed file (see README "Configuration") into the config table:
     /// each tenant's items are replaced whole. Works on moto and on a real deployment alike.
     Seed(SeedArgs),
@@ -37,6 +44,22 @@ struct SeedArgs {
 }
 
 #[derive(Debug, Args)]
+struct FunctionsArgs {
+    /// The SAM template to read.
+    #[arg(long, default_value = "template.yaml")]
+    template: PathBuf,
+    /// `tsv`: `LogicalId<TAB>binary<TAB>triggers` lines; `json`: everything about each function.
+    #[arg(long, value_enum, default_value_t = ListFormat::Tsv)]
+    format: ListFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ListFormat {
+    Tsv,
+    Json,
+}
+
+#[derive(Debug, Args)]
 struct LocalStackArgs {
     /// Prefix of every physical name: {prefix}-{LogicalId}. Letters, digits and '-'.
     #[arg(long)]
@@ -44,9 +67,14 @@ struct LocalStackArgs {
     /// The SAM template to derive the stack from.
     #[arg(long, default_value = "template.yaml")]
     template: PathBuf,
-    /// Logical id of the function whose environment is printed.
-    #[arg(long, default_value = "WebhookFunction")]
-    function: String,
+    /// Logical id of the function whose environment is printed. Without it (and without
+    /// --env-dir), the template must have exactly one cargo-lambda function.
+    #[arg(long, conflicts_with = "env_dir")]
+    function: Option<String>,
+    /// Write `<LogicalId>.env` for every cargo-lambda function of the template into this
+    /// directory (created if missing) instead of printing one function's environment.
+    #[arg(long, value_name = "DIR")]
+    env_dir: Option<PathBuf>,
     /// `env`: KEY=VALUE lines (for a shell or make to source); `json`: physical ids and environment.
     #[arg(long, value_enum, default_value_t = Format::Env)]
     format: Format,
@@ -77,6 +105,16 @@ enum AdminError {
     NoLocalEndpoint,
     #[error(transparent)]
     LocalStack(#[from] LocalStackError),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error(
+        "the template has {count} cargo-lambda functions {functions:?}: name one with --function, \
+         or write them all with --env-dir"
+    )]
+    WhichFunction {
+        count: usize,
+        functions: Vec<String>,
+    },
     #[error("seed file {path}: {source}")]
     SeedFile {
         path: PathBuf,
@@ -84,13 +122,15 @@ enum AdminError {
     },
     #[error(transparent)]
     Store(#[from] switchboard_shared::config::StoreError),
-    #[error(
-        "{variable}={value:?} cannot be written as an unquoted KEY=VALUE line (for both shell and make); \
-         use --format json"
-    )]
-    UnsafeEnvValue { variable: String, value: String },
+    #[error(transparent)]
+    UnsafeEnvValue(#[from] env_file::UnsafeEnvValue),
     #[error("cannot serialize the output: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("cannot write {path}: {source}")]
+    WriteFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -100,6 +140,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::LocalStack(args) => run_local_stack(args).await,
+        Command::Functions(args) => run_functions(args),
         Command::Seed(args) => run_seed(args).await,
     };
     match result {
@@ -109,6 +150,22 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn print(output: &str) -> Result<(), AdminError> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(output.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+fn run_functions(args: FunctionsArgs) -> Result<(), AdminError> {
+    let template = Template::from_path(&args.template)?;
+    let output = match args.format {
+        ListFormat::Tsv => functions::lines(&template),
+        ListFormat::Json => serde_json::to_string_pretty(&functions::describe(&template))? + "\n",
+    };
+    print(&output)
 }
 
 async fn run_seed(args: SeedArgs) -> Result<(), AdminError> {
@@ -146,67 +203,76 @@ async fn run_local_stack(args: LocalStackArgs) -> Result<(), AdminError> {
     for (name, value) in &args.parameters {
         stack.set_parameter(name, value)?;
     }
-    let environment = stack.function_environment(&args.function)?;
+    let functions: Vec<String> = stack
+        .template()
+        .cargo_functions()
+        .map(|(id, _, _)| id.to_owned())
+        .collect();
 
-    let output = match args.format {
-        Format::Env => env_lines(&environment)?,
-        Format::Json => {
-            let document = serde_json::json!({
-                "prefix": stack.prefix(),
-                "function": args.function,
-                "resources": stack.resources(),
-                "environment": environment,
+    if let Some(dir) = &args.env_dir {
+        return write_env_dir(&stack, &functions, dir, args.format);
+    }
+    let function = match (args.function, functions.as_slice()) {
+        (Some(function), _) => function,
+        (None, [only]) => only.clone(),
+        (None, _) => {
+            return Err(AdminError::WhichFunction {
+                count: functions.len(),
+                functions,
             });
-            serde_json::to_string_pretty(&document)? + "\n"
         }
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(output.as_bytes())?;
-    stdout.flush()?;
-    Ok(())
+    let environment = stack.function_environment(&function)?;
+    let output = match args.format {
+        Format::Env => env_file::env_lines(&environment)?,
+        Format::Json => json_document(&stack, &function, &environment)?,
+    };
+    print(&output)
 }
 
-/// KEY=VALUE lines that a POSIX shell (`. file`, `export $(...)`) and make (`include`) read
-/// alike, which means no quoting: values that would need it are refused instead.
-fn env_lines(environment: &BTreeMap<String, String>) -> Result<String, AdminError> {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "-_.:/@%+,=~".contains(c);
-    let mut lines = String::new();
-    for (variable, value) in environment {
-        if !value.chars().all(safe) {
-            return Err(AdminError::UnsafeEnvValue {
-                variable: variable.clone(),
-                value: value.clone(),
-            });
-        }
-        lines.push_str(variable);
-        lines.push('=');
-        lines.push_str(value);
-        lines.push('\n');
+fn json_document(
+    stack: &LocalStack,
+    function: &str,
+    environment: &BTreeMap<String, String>,
+) -> Result<String, AdminError> {
+    let document = serde_json::json!({
+        "prefix": stack.prefix(),
+        "function": function,
+        "resources": stack.resources(),
+        "environment": environment,
+    });
+    Ok(serde_json::to_string_pretty(&document)? + "\n")
+}
+
+/// `<dir>/<LogicalId>.env` (or `.json`) per function, and the list of names on stdout.
+fn write_env_dir(
+    stack: &LocalStack,
+    functions: &[String],
+    dir: &Path,
+    format: Format,
+) -> Result<(), AdminError> {
+    let write_error = |path: &Path| {
+        let path = path.to_owned();
+        move |source| AdminError::WriteFile { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(write_error(dir))?;
+    let mut written = String::new();
+    for function in functions {
+        let environment = stack.function_environment(function)?;
+        let (text, extension) = match format {
+            Format::Env => (env_file::env_lines(&environment)?, "env"),
+            Format::Json => (json_document(stack, function, &environment)?, "json"),
+        };
+        let path = dir.join(format!("{function}.{extension}"));
+        std::fs::write(&path, text).map_err(write_error(&path))?;
+        written.push_str(&format!("{}\n", path.display()));
     }
-    Ok(lines)
+    print(&written)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn env_lines_are_sorted_and_refuse_values_that_need_quoting() {
-        let mut environment = BTreeMap::new();
-        environment.insert(
-            "B".to_owned(),
-            "http://127.0.0.1:5000/123456789012/x-Q.fifo".to_owned(),
-        );
-        environment.insert("A".to_owned(), "info".to_owned());
-        assert_eq!(
-            env_lines(&environment).unwrap(),
-            "A=info\nB=http://127.0.0.1:5000/123456789012/x-Q.fifo\n"
-        );
-        environment.insert("C".to_owned(), "two words".to_owned());
-        assert!(env_lines(&environment).is_err());
-        environment.insert("C".to_owned(), "$(x)".to_owned());
-        assert!(env_lines(&environment).is_err());
-    }
 
     #[test]
     fn parameters_are_name_equals_value() {
