@@ -8,6 +8,9 @@ root=$PWD
 
 infra/scripts/install-tools.sh moto sam sinch
 
+# The schema and golden-example tests rewrite their files when this is "1": never in a test run.
+unset SWITCHBOARD_UPDATE_SCHEMAS
+
 # Build first, outside moto's lifetime: the build is the slow part on a cold machine.
 cargo build --locked --workspace --all-targets
 

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_config::SdkConfig;
-use switchboard_infra::local_stack::LocalStack;
+use switchboard_local_stack::local_stack::LocalStack;
 use switchboard_shared::config::{ConfigStore, SeedFile};
 use switchboard_shared::sinch::signature;
 
