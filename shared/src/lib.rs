@@ -7,6 +7,7 @@ pub mod channel;
 pub mod config;
 pub mod contract;
 pub mod error;
+pub mod media;
 pub mod settings;
 pub mod sinch;
 pub mod telemetry;
