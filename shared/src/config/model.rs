@@ -137,7 +137,10 @@ impl Retention {
     /// Refuses a retention beyond [`MAX_RETENTION_DAYS`], naming the field.
     pub fn validate(&self) -> Result<(), String> {
         for (field, days) in [
-            ("retention.public_attachment_days", self.public_attachment_days),
+            (
+                "retention.public_attachment_days",
+                self.public_attachment_days,
+            ),
             ("retention.inbound_media_days", self.inbound_media_days),
         ] {
             if days > MAX_RETENTION_DAYS {

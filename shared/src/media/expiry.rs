@@ -150,8 +150,14 @@ mod tests {
             Some(Duration::from_secs(1800))
         );
         // Past retention, or exactly at its end: no URL.
-        assert_eq!(capped_expiry(stored, 7, at(2026, 3, 9, 0, 0, 0), hour), None);
-        assert_eq!(capped_expiry(stored, 7, at(2027, 1, 1, 0, 0, 0), hour), None);
+        assert_eq!(
+            capped_expiry(stored, 7, at(2026, 3, 9, 0, 0, 0), hour),
+            None
+        );
+        assert_eq!(
+            capped_expiry(stored, 7, at(2027, 1, 1, 0, 0, 0), hour),
+            None
+        );
     }
 
     #[test]
