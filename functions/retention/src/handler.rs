@@ -8,6 +8,7 @@ use serde::de::IgnoredAny;
 
 use crate::bucket::Bucket;
 use crate::deadline::Deadline;
+use crate::metrics::MetricsOutput;
 use crate::settings::Settings;
 use crate::summary::RunSummary;
 use crate::sweep::{Plan, sweep};
@@ -69,6 +70,7 @@ pub struct RetentionFunction<C, B> {
     config: C,
     bucket: B,
     settings: Settings,
+    metrics: MetricsOutput,
 }
 
 impl<C: RetentionSource, B: Bucket> RetentionFunction<C, B> {
@@ -77,7 +79,12 @@ impl<C: RetentionSource, B: Bucket> RetentionFunction<C, B> {
             config,
             bucket,
             settings,
+            metrics: MetricsOutput::default(),
         }
+    }
+
+    pub fn with_metrics(self, metrics: MetricsOutput) -> Self {
+        RetentionFunction { metrics, ..self }
     }
 
     pub fn settings(&self) -> &Settings {
@@ -96,7 +103,7 @@ impl<C: RetentionSource, B: Bucket> RetentionFunction<C, B> {
         };
         let summary = sweep(&self.config, &self.bucket, &plan, now, deadline).await;
         summary.log();
-        crate::metrics::emit(&summary, &self.settings.stage, now);
+        crate::metrics::emit(self.metrics, &summary, &self.settings.stage, now);
         summary
     }
 }

@@ -93,9 +93,22 @@ pub fn documents(summary: &RunSummary, stage: &str, at: DateTime<Utc>) -> Vec<Va
     documents
 }
 
+/// Where a run's metrics go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MetricsOutput {
+    /// One JSON line per document on stdout: the Lambda log stream, where CloudWatch reads EMF.
+    #[default]
+    Stdout,
+    /// Nowhere (tests that run the handler in-process; the summary holds the same numbers).
+    Off,
+}
+
 /// Prints the documents, one JSON line each, on stdout (the Lambda log stream).
-pub fn emit(summary: &RunSummary, stage: &str, at: DateTime<Utc>) {
+pub fn emit(output: MetricsOutput, summary: &RunSummary, stage: &str, at: DateTime<Utc>) {
     use std::io::Write;
+    if output == MetricsOutput::Off {
+        return;
+    }
     let mut out = std::io::stdout().lock();
     for document in documents(summary, stage, at) {
         // A closed stdout must not fail the run; the summary line is in the logs anyway.
