@@ -367,9 +367,12 @@ async fn requests_follow_expired_days_and_objects_not_what_is_kept() {
     assert_eq!(small, (3 + 4 + 12 * 2, 12 * 2));
 }
 
-fn any_bucket() -> impl Strategy<Value = (Vec<(u8, u8, u64, u8)>, [(u32, u32); 3], u32, usize)> {
+/// Days of objects as (area, tenant, age in days, objects that day); each tenant's retention
+/// (outbound, inbound); the quarantine retention; the bucket's page size.
+type Scenario = (Vec<(u8, u8, u64, u8)>, [(u32, u32); 3], u32, usize);
+
+fn any_bucket() -> impl Strategy<Value = Scenario> {
     (
-        // (area, tenant, age in days, objects that day)
         prop::collection::vec((0u8..3, 0u8..3, 0u64..12, 1u8..4), 0..40),
         prop::array::uniform3((0u32..8, 0u32..8)),
         0u32..8,
