@@ -48,18 +48,25 @@ struct Event {
     _detail: Option<IgnoredAny>,
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error("the event is not a JSON object")]
+    NotAnObject,
+    #[error("the event is not a retention request: {0}")]
+    Invalid(#[from] serde_json::Error),
+}
+
 impl RunRequest {
     /// Reads an invocation's payload; no payload (`null`) is a normal run.
-    pub fn from_event(payload: serde_json::Value) -> Result<RunRequest, String> {
+    pub fn from_event(payload: serde_json::Value) -> Result<RunRequest, EventError> {
         if payload.is_null() {
             return Ok(RunRequest::default());
         }
         // serde would also read a struct from a JSON array; only an object is an event.
         if !payload.is_object() {
-            return Err("the event is not a JSON object".into());
+            return Err(EventError::NotAnObject);
         }
-        let event: Event = serde_json::from_value(payload)
-            .map_err(|err| format!("the event is not a retention request: {err}"))?;
+        let event: Event = serde_json::from_value(payload)?;
         Ok(RunRequest {
             dry_run: event.dry_run,
         })
@@ -117,14 +124,17 @@ mod tests {
     #[test]
     fn dry_run_comes_from_the_event_and_typos_are_refused() {
         assert_eq!(
-            RunRequest::from_event(json!({ "dry_run": true })),
-            Ok(RunRequest { dry_run: true })
+            RunRequest::from_event(json!({ "dry_run": true })).unwrap(),
+            RunRequest { dry_run: true }
         );
         assert_eq!(
-            RunRequest::from_event(serde_json::Value::Null),
-            Ok(RunRequest::default())
+            RunRequest::from_event(serde_json::Value::Null).unwrap(),
+            RunRequest::default()
         );
-        assert_eq!(RunRequest::from_event(json!({})), Ok(RunRequest::default()));
+        assert_eq!(
+            RunRequest::from_event(json!({})).unwrap(),
+            RunRequest::default()
+        );
         for bad in [
             json!({ "dryrun": true }),
             json!({ "dry_run": "yes" }),
@@ -132,6 +142,10 @@ mod tests {
         ] {
             assert!(RunRequest::from_event(bad.clone()).is_err(), "{bad}");
         }
+        let typo = RunRequest::from_event(json!({ "dryrun": true }))
+            .unwrap_err()
+            .to_string();
+        assert!(typo.contains("dryrun"), "{typo}");
     }
 
     #[test]
@@ -143,8 +157,8 @@ mod tests {
             "resources": ["arn:aws:events:eu-west-1:123456789012:rule/my-schedule"], "detail": {}
         });
         assert_eq!(
-            RunRequest::from_event(scheduled),
-            Ok(RunRequest { dry_run: false })
+            RunRequest::from_event(scheduled).unwrap(),
+            RunRequest { dry_run: false }
         );
     }
 }

@@ -20,11 +20,19 @@ pub struct Options {
     pub every: Duration,
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum LocalRunError {
+    #[error("unknown argument '{0}'; usage: retention [--once] [--dry-run]")]
+    Usage(String),
+    #[error("the sweep had {0} error(s); see the summary line")]
+    SweepErrors(u64),
+}
+
 impl Options {
     pub fn parse(
         args: impl IntoIterator<Item = String>,
         settings: &Settings,
-    ) -> Result<Options, String> {
+    ) -> Result<Options, LocalRunError> {
         let mut options = Options {
             once: false,
             dry_run: settings.dry_run,
@@ -34,11 +42,7 @@ impl Options {
             match arg.as_str() {
                 "--once" => options.once = true,
                 "--dry-run" => options.dry_run = true,
-                other => {
-                    return Err(format!(
-                        "unknown argument '{other}'; usage: retention [--once] [--dry-run]"
-                    ));
-                }
+                other => return Err(LocalRunError::Usage(other.to_owned())),
             }
         }
         Ok(options)
@@ -51,7 +55,7 @@ pub async fn run<C: RetentionSource, B: Bucket>(
     function: &RetentionFunction<C, B>,
     options: Options,
     shutdown: impl std::future::Future<Output = ()>,
-) -> Result<(), String> {
+) -> Result<(), LocalRunError> {
     let request = RunRequest {
         dry_run: options.dry_run,
     };
@@ -59,7 +63,7 @@ pub async fn run<C: RetentionSource, B: Bucket>(
         let summary = function.run(request, Utc::now(), &Deadline::never()).await;
         return match summary.error_count {
             0 => Ok(()),
-            n => Err(format!("the sweep had {n} error(s)")),
+            n => Err(LocalRunError::SweepErrors(n)),
         };
     }
     tokio::pin!(shutdown);

@@ -12,6 +12,10 @@ use crate::layout::Area;
 /// At most this many error descriptions are kept (all are counted and logged as they happen).
 const KEPT_ERRORS: usize = 20;
 
+/// At most this many tenants in the summary line, so it stays far below CloudWatch Logs' 256 KB
+/// per event; the per-tenant metrics cover every tenant.
+const LOGGED_TENANTS: usize = 100;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct AreaSummary {
     /// The retention applied, in days.
@@ -101,9 +105,22 @@ impl RunSummary {
         self.sum(|a| a.objects_would_delete)
     }
 
-    /// The run's one summary line.
+    /// The run's one summary line. Its `tenants` are those the run did something for.
     pub fn log(&self) {
-        let tenants = serde_json::to_string(&self.tenants).unwrap_or_default();
+        let has_work = |tenant: &&TenantSummary| {
+            tenant
+                .areas
+                .values()
+                .any(|a| a.days_visited > 0 || a.objects_failed > 0 || a.objects_would_delete > 0)
+        };
+        let with_work = self.tenants.values().filter(has_work).count();
+        let active: BTreeMap<&String, &TenantSummary> = self
+            .tenants
+            .iter()
+            .filter(|(_, tenant)| has_work(tenant))
+            .take(LOGGED_TENANTS)
+            .collect();
+        let tenants = serde_json::to_string(&active).unwrap_or_default();
         info!(
             dry_run = self.dry_run,
             stopped_for_deadline = self.stopped_for_deadline,
@@ -113,6 +130,7 @@ impl RunSummary {
             objects_would_delete = self.objects_would_delete(),
             days_visited = self.days_visited(),
             tenants_seen = self.tenants.len(),
+            tenants_with_work = with_work,
             errors = self.error_count,
             skipped = self.skipped,
             s3_list_requests = self.s3_requests.list,
