@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `make dev`: the whole system locally. moto on 127.0.0.1:4566, the stack from template.yaml,
 # tenants from the seed file, and every function of the template that is built with
-# cargo-lambda (`switchboard-admin functions` lists them): HTTP functions serve on 127.0.0.1
-# from $SWITCHBOARD_HTTP_PORT (3000) up, one port each, in logical-id order.
+# cargo-lambda (`switchboard-admin functions` lists them), each binary in its local mode: HTTP
+# functions serve on 127.0.0.1 from $SWITCHBOARD_HTTP_PORT (3000) up, one port each, in
+# logical-id order; the others run their own local shell (retention sweeps every
+# $SWITCHBOARD_RETENTION_EVERY_SECS, 60; SWITCHBOARD_RETENTION_DRY_RUN=1 makes it delete nothing).
 # Runs until Ctrl-C; stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -33,7 +35,10 @@ if [ "${1:-}" = "--under-moto" ]; then
         echo "  $function ($binary): http://127.0.0.1:$port"
         port=$((port + 1)) ;;
       *)
-        echo "  $function ($binary): $triggers; not run by make dev yet (no local event-source runner)" ;;
+        # Outside Lambda, each binary runs its own local shell (a schedule loop, a queue poller).
+        (set -a; . "$env_file"; set +a; exec "target/debug/$binary") &
+        pids+=($!)
+        echo "  $function ($binary): $triggers, run locally" ;;
     esac
   done 3< .local/dev-functions.tsv
   grep -h '_QUEUE_URL=' .local/dev-stack/*.env | sort -u | sed 's/^SWITCHBOARD_/  /; s/=/: /'

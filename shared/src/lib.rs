@@ -10,6 +10,7 @@ pub mod deadline;
 pub mod error;
 pub mod json_text;
 pub mod lambda;
+pub mod media;
 pub mod settings;
 pub mod sinch;
 pub mod sqs;

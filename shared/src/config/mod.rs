@@ -8,7 +8,7 @@ mod store;
 
 pub use cache::{ConfigCache, DEFAULT_CACHE_TTL};
 pub use model::{
-    ALL_SERVICES, ConfigError, MessagingService, QueueConfig, Region, Retention, SeedFile,
-    ServiceName, TenantConfig, TenantId,
+    ALL_SERVICES, ConfigError, MAX_RETENTION_DAYS, MessagingService, QueueConfig, Region,
+    Retention, SeedFile, ServiceName, TenantConfig, TenantId,
 };
 pub use store::{ApiCredentials, ConfigStore, StoreError, TenantConfigSource};

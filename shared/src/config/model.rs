@@ -107,6 +107,11 @@ impl Region {
     }
 }
 
+/// The longest retention a tenant may set, in days. The media bucket's lifecycle rules
+/// (template.yaml, `MediaBackstopDays`) are only a backstop behind the retention function and
+/// must lie beyond this, so the backstop never removes what a tenant still keeps.
+pub const MAX_RETENTION_DAYS: u32 = 365;
+
 /// How long attachments are kept, per tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -125,6 +130,26 @@ impl Retention {
     }
     fn default_inbound_media_days() -> u32 {
         30
+    }
+}
+
+impl Retention {
+    /// Refuses a retention beyond [`MAX_RETENTION_DAYS`], naming the field.
+    pub fn validate(&self) -> Result<(), String> {
+        for (field, days) in [
+            (
+                "retention.public_attachment_days",
+                self.public_attachment_days,
+            ),
+            ("retention.inbound_media_days", self.inbound_media_days),
+        ] {
+            if days > MAX_RETENTION_DAYS {
+                return Err(format!(
+                    "{field} is {days} days; the maximum is {MAX_RETENTION_DAYS}"
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -245,6 +270,7 @@ impl TenantConfig {
             tenant: self.id.to_string(),
             problem,
         };
+        self.retention.validate().map_err(invalid)?;
         if self.services.is_empty() {
             return Err(invalid("has no messaging service".into()));
         }
@@ -496,6 +522,21 @@ mod tests {
             "https://eu.conversation.api.sinch.com/?x=1",
         ] {
             assert!(check_api_base_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_retention_beyond_the_maximum_is_refused_naming_the_field() {
+        for field in ["public_attachment_days", "inbound_media_days"] {
+            let mut json = valid();
+            json["retention"] = serde_json::json!({ field: MAX_RETENTION_DAYS });
+            assert!(tenant(json.clone()).is_ok(), "{field} at the maximum");
+            json["retention"] = serde_json::json!({ field: MAX_RETENTION_DAYS + 1 });
+            let err = tenant(json).unwrap_err();
+            assert!(
+                err.contains(&format!("retention.{field}")) && err.contains("maximum"),
+                "{err}"
+            );
         }
     }
 

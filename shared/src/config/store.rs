@@ -414,3 +414,54 @@ fn tenant_from_items(id: &TenantId, items: &[Item]) -> Result<Option<TenantConfi
     tenant.validate().map_err(|err| corrupt(err.to_string()))?;
     Ok(Some(tenant))
 }
+
+/// The retention function needs a tenant's retention and nothing else: one GetItem of the
+/// `TENANT` item, projected to its retention attributes, so it never reads a service or a
+/// secret, and its IAM policy can say so (template.yaml, `RetentionFunction`).
+const RETENTION_ATTRIBUTES: [&str; 2] = ["public_attachment_days", "inbound_media_days"];
+
+impl ConfigStore {
+    /// A tenant's retention; `None` when the tenant is not (or no longer) in the config.
+    pub async fn load_retention(&self, id: &TenantId) -> Result<Option<Retention>, StoreError> {
+        let answer = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(tenant_pk(id)))
+            .key("sk", AttributeValue::S("TENANT".into()))
+            // `sk` too, so an existing item never comes back as an empty projection.
+            .projection_expression(format!("sk, {}", RETENTION_ATTRIBUTES.join(", ")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|err| StoreError::Unavailable(crate::aws::describe_error(&err)))?;
+        match answer.item {
+            Some(item) if !item.is_empty() => retention_from_item(id, &item).map(Some),
+            _ => Ok(None),
+        }
+    }
+}
+
+fn retention_from_item(id: &TenantId, item: &Item) -> Result<Retention, StoreError> {
+    let corrupt = |problem: String| StoreError::Corrupt {
+        tenant: id.to_string(),
+        problem,
+    };
+    let days = |name: &str, default: u32| -> Result<u32, StoreError> {
+        match item.get(name) {
+            None => Ok(default),
+            Some(value) => value
+                .as_n()
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| corrupt(format!("'{name}' is not a whole number of days"))),
+        }
+    };
+    let defaults = Retention::default();
+    let retention = Retention {
+        public_attachment_days: days(RETENTION_ATTRIBUTES[0], defaults.public_attachment_days)?,
+        inbound_media_days: days(RETENTION_ATTRIBUTES[1], defaults.inbound_media_days)?,
+    };
+    retention.validate().map_err(corrupt)?;
+    Ok(retention)
+}

@@ -1,0 +1,352 @@
+//! The sweep: for every tenant found in the bucket, under each area, delete the day prefixes
+//! that are past the tenant's retention, oldest first, and stop at the first day that is not.
+//!
+//! Cost follows what expires. Per run: one delimited listing per area to find the tenants
+//! (1,000 tenants a page), one delimited listing per tenant and area to read its days in date
+//! order (where it stops at the first day still kept), then per expired day one listing and one
+//! DeleteObjects per 1,000 objects. Objects that are kept are never listed.
+//!
+//! No cursor. Emptying an expired day makes it disappear from the next listing (S3 has no
+//! folders), so every run starts where the previous one stopped, whether it finished, ran out
+//! of time or failed: keys that were not deleted are simply listed again. Nothing is missed
+//! (every expired day is listed until it is empty) and nothing is repeated (deleted keys are
+//! gone). A cursor in the state table would save one listing per tenant and area and could go
+//! stale; this needs no state that can disagree with the bucket.
+//!
+//! Tenants come from the bucket, not from the config, so a tenant removed from the config is
+//! still found and expired at the default retention. The config only says how long.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use switchboard_shared::config::{Retention, TenantId};
+use switchboard_shared::media::expiry::is_expired;
+use tracing::{debug, info};
+
+use crate::bucket::{Bucket, StoredObject};
+use crate::counting::Counting;
+use crate::deadline::Deadline;
+use crate::layout::{Area, day_of, is_under, tenant_of, tenant_prefix};
+use crate::summary::RunSummary;
+use crate::tenants::RetentionSource;
+
+/// What a run applies besides the tenants' own retention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    /// Retention of `quarantine/`, for every tenant.
+    pub quarantine_days: u32,
+    /// List what would be deleted; delete nothing.
+    pub dry_run: bool,
+}
+
+pub async fn sweep<C: RetentionSource, B: Bucket>(
+    config: &C,
+    bucket: &B,
+    plan: &Plan,
+    now: DateTime<Utc>,
+    deadline: &Deadline,
+) -> RunSummary {
+    let bucket = Counting::new(bucket);
+    let mut run = Sweep {
+        config,
+        bucket: &bucket,
+        plan,
+        now,
+        deadline,
+        configs: HashMap::new(),
+        summary: RunSummary {
+            dry_run: plan.dry_run,
+            ..RunSummary::default()
+        },
+    };
+    run.run().await;
+    let mut summary = run.summary;
+    summary.s3_requests = bucket.requests();
+    summary
+}
+
+/// Whether the run goes on.
+enum Flow {
+    Go,
+    Stop,
+}
+
+/// How emptying one day ended.
+enum Day {
+    Done,
+    /// A request failed: leave this tenant's area for the next run.
+    Abandon,
+    Stop,
+}
+
+struct Sweep<'a, C, B: Bucket> {
+    config: &'a C,
+    bucket: &'a Counting<&'a B>,
+    plan: &'a Plan,
+    now: DateTime<Utc>,
+    deadline: &'a Deadline,
+    /// Each tenant's retention, read once per run: `None` when the config could not be read.
+    configs: HashMap<TenantId, Option<Option<Retention>>>,
+    summary: RunSummary,
+}
+
+impl<C: RetentionSource, B: Bucket> Sweep<'_, C, B> {
+    /// Asked before every S3 request.
+    fn may_request(&mut self) -> bool {
+        let allowed = self.deadline.allows_request();
+        if !allowed && !self.summary.stopped_for_deadline {
+            info!("retention run stops for its deadline; the next run carries on");
+            self.summary.stopped_for_deadline = true;
+        }
+        allowed
+    }
+
+    async fn run(&mut self) {
+        let mut work = Vec::new();
+        for area in Area::ALL {
+            match self.tenants_in(area).await {
+                Some(tenants) => work.extend(tenants.into_iter().map(|tenant| (area, tenant))),
+                None => return,
+            }
+        }
+        // A run that cannot finish starts the next hour's run at another tenant, so a tenant
+        // with a large backlog does not keep the others waiting run after run.
+        if !work.is_empty() {
+            let turn = self
+                .now
+                .timestamp()
+                .div_euclid(3600)
+                .rem_euclid(work.len() as i64);
+            work.rotate_left(turn as usize);
+        }
+        for (area, tenant) in work {
+            let Some(days) = self.retention_days(area, &tenant).await else {
+                continue;
+            };
+            if let Flow::Stop = self.sweep_days(area, &tenant, days).await {
+                return;
+            }
+        }
+    }
+
+    /// The tenants with objects under `area`; `None` when the deadline came first.
+    async fn tenants_in(&mut self, area: Area) -> Option<Vec<TenantId>> {
+        let mut tenants = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            if !self.may_request() {
+                return None;
+            }
+            let page = match self.bucket.list(area.root(), true, next.as_deref()).await {
+                Ok(page) => page,
+                Err(err) => {
+                    self.summary
+                        .error(format!("listing tenants under {}: {err}", area.root()));
+                    return Some(tenants);
+                }
+            };
+            for prefix in &page.prefixes {
+                match tenant_of(area, prefix) {
+                    Some(tenant) => tenants.push(tenant),
+                    None => self.summary.skip(prefix),
+                }
+            }
+            for object in &page.objects {
+                self.summary.skip(&object.key);
+            }
+            match page.next {
+                Some(token) => next = Some(token),
+                None => return Some(tenants),
+            }
+        }
+    }
+
+    /// The retention that applies to `tenant` under `area`; `None` when its config could not be
+    /// read (it is skipped this run rather than expired at a default it may not have).
+    async fn retention_days(&mut self, area: Area, tenant: &TenantId) -> Option<u32> {
+        if area == Area::Quarantine {
+            return Some(self.plan.quarantine_days);
+        }
+        if !self.configs.contains_key(tenant) {
+            let found = match self.config.retention(tenant).await {
+                Ok(found) => Some(found),
+                Err(err) => {
+                    self.summary.error(format!(
+                        "tenant '{tenant}': {err}; its outbound and inbound media wait for the next run"
+                    ));
+                    None
+                }
+            };
+            self.configs.insert(tenant.clone(), found);
+        }
+        let found = self.configs.get(tenant).copied().flatten()?;
+        self.summary
+            .tenants
+            .entry(tenant.to_string())
+            .or_default()
+            .in_config = Some(found.is_some());
+        let retention = found.unwrap_or_default();
+        Some(match area {
+            Area::Outbound => retention.public_attachment_days,
+            _ => retention.inbound_media_days,
+        })
+    }
+
+    /// The tenant's days under `area`, oldest first, up to the first day still kept.
+    async fn sweep_days(&mut self, area: Area, tenant: &TenantId, days: u32) -> Flow {
+        let tenant_prefix = tenant_prefix(area, tenant);
+        self.summary.area(tenant.as_str(), area).retention_days = days;
+        let mut next: Option<String> = None;
+        loop {
+            if !self.may_request() {
+                return Flow::Stop;
+            }
+            let page = match self
+                .bucket
+                .list(&tenant_prefix, true, next.as_deref())
+                .await
+            {
+                Ok(page) => page,
+                Err(err) => {
+                    self.summary
+                        .error(format!("listing the days under {tenant_prefix}: {err}"));
+                    return Flow::Go;
+                }
+            };
+            for object in &page.objects {
+                self.summary.skip(&object.key);
+            }
+            for prefix in &page.prefixes {
+                match day_of(&tenant_prefix, prefix) {
+                    None => self.summary.skip(prefix),
+                    Some(day) if is_expired(day, days, self.now) => {
+                        match self.empty_day(area, tenant, prefix).await {
+                            Day::Done => {}
+                            Day::Abandon => return Flow::Go,
+                            Day::Stop => return Flow::Stop,
+                        }
+                    }
+                    // Day prefixes sort by date: this day and every later one are kept.
+                    Some(_) => return Flow::Go,
+                }
+            }
+            match page.next {
+                Some(token) => next = Some(token),
+                None => return Flow::Go,
+            }
+        }
+    }
+
+    /// Every object under one expired day prefix, 1,000 keys a request.
+    async fn empty_day(&mut self, area: Area, tenant: &TenantId, day_prefix: &str) -> Day {
+        self.summary.area(tenant.as_str(), area).days_visited += 1;
+        let mut next: Option<String> = None;
+        loop {
+            if !self.may_request() {
+                return Day::Stop;
+            }
+            let page = match self.bucket.list(day_prefix, false, next.as_deref()).await {
+                Ok(page) => page,
+                Err(err) => {
+                    self.summary
+                        .error(format!("listing the objects under {day_prefix}: {err}"));
+                    return Day::Abandon;
+                }
+            };
+            let mut batch: Vec<StoredObject> = Vec::with_capacity(page.objects.len());
+            for object in page.objects {
+                if is_under(day_prefix, &object.key) {
+                    batch.push(object);
+                } else {
+                    self.summary.skip(&object.key);
+                }
+            }
+            if !batch.is_empty() {
+                let outcome = if self.plan.dry_run {
+                    self.count_dry_run(area, tenant, day_prefix, &batch);
+                    Day::Done
+                } else {
+                    self.delete(area, tenant, day_prefix, &batch).await
+                };
+                if !matches!(outcome, Day::Done) {
+                    return outcome;
+                }
+            }
+            match page.next {
+                Some(token) => next = Some(token),
+                None => return Day::Done,
+            }
+        }
+    }
+
+    fn count_dry_run(
+        &mut self,
+        area: Area,
+        tenant: &TenantId,
+        day_prefix: &str,
+        batch: &[StoredObject],
+    ) {
+        for object in batch {
+            debug!(key = %object.key, size = object.size, "dry run: would delete");
+        }
+        let bytes: u64 = batch.iter().map(|object| object.size).sum();
+        info!(
+            prefix = day_prefix,
+            objects = batch.len(),
+            bytes,
+            "dry run: would delete"
+        );
+        let summary = self.summary.area(tenant.as_str(), area);
+        summary.objects_would_delete += batch.len() as u64;
+        summary.bytes_would_delete += bytes;
+    }
+
+    async fn delete(
+        &mut self,
+        area: Area,
+        tenant: &TenantId,
+        day_prefix: &str,
+        batch: &[StoredObject],
+    ) -> Day {
+        if !self.may_request() {
+            return Day::Stop;
+        }
+        let keys: Vec<String> = batch.iter().map(|object| object.key.clone()).collect();
+        match self.bucket.delete(&keys).await {
+            Err(err) => {
+                self.summary.area(tenant.as_str(), area).objects_failed += keys.len() as u64;
+                self.summary.error(format!(
+                    "deleting {} objects under {day_prefix}: {err}; they are retried next run",
+                    keys.len()
+                ));
+                Day::Abandon
+            }
+            Ok(failures) => {
+                let failed: HashSet<&str> = failures.iter().map(|f| f.key.as_str()).collect();
+                let (mut objects, mut bytes) = (0u64, 0u64);
+                for object in batch.iter().filter(|o| !failed.contains(o.key.as_str())) {
+                    objects += 1;
+                    bytes += object.size;
+                }
+                let summary = self.summary.area(tenant.as_str(), area);
+                summary.objects_deleted += objects;
+                summary.bytes_deleted += bytes;
+                if !failures.is_empty() {
+                    summary.objects_failed += failures.len() as u64;
+                    let mut codes: BTreeMap<&str, usize> = BTreeMap::new();
+                    for failure in &failures {
+                        *codes.entry(failure.code.as_str()).or_default() += 1;
+                    }
+                    let examples: Vec<&str> =
+                        failures.iter().take(3).map(|f| f.key.as_str()).collect();
+                    self.summary.error(format!(
+                        "DeleteObjects under {day_prefix}: {} of {} keys not deleted ({codes:?}, e.g. {examples:?}); they are retried next run",
+                        failures.len(),
+                        keys.len()
+                    ));
+                }
+                Day::Done
+            }
+        }
+    }
+}
