@@ -15,7 +15,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
-use switchboard_infra::LocalStack;
+use switchboard_local_stack::LocalStack;
 use switchboard_retention::settings::Settings;
 use switchboard_shared::config::{ConfigStore, SeedFile};
 
