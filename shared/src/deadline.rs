@@ -81,9 +81,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn calls_share_one_budget() {
         let deadline = Deadline::after(Duration::from_secs(3));
-        let first = deadline.run("Query", tokio::time::sleep(Duration::from_secs(2))).await;
+        let first = deadline
+            .run("Query", tokio::time::sleep(Duration::from_secs(2)))
+            .await;
         assert!(first.is_ok());
-        let second = deadline.run("PutObject", tokio::time::sleep(Duration::from_secs(2))).await;
+        let second = deadline
+            .run("PutObject", tokio::time::sleep(Duration::from_secs(2)))
+            .await;
         assert_eq!(second, Err(DeadlineExceeded("PutObject")));
     }
 
@@ -94,8 +98,12 @@ mod tests {
             Duration::from_millis(500),
         );
         let left = deadline.remaining();
-        assert!(left <= Duration::from_millis(9500) && left > Duration::from_secs(9), "{left:?}");
-        let past = Deadline::from_lambda(SystemTime::now() - Duration::from_secs(1), DEFAULT_MARGIN);
+        assert!(
+            left <= Duration::from_millis(9500) && left > Duration::from_secs(9),
+            "{left:?}"
+        );
+        let past =
+            Deadline::from_lambda(SystemTime::now() - Duration::from_secs(1), DEFAULT_MARGIN);
         assert!(past.is_past());
     }
 }

@@ -55,12 +55,13 @@ fn repair_strings(text: &str) -> Option<String> {
     let mut copied = 0;
     let mut in_string = false;
     let mut i = 0;
-    let replace = |out: &mut Option<String>, copied: &mut usize, from: usize, to: usize, with: &str| {
-        let buffer = out.get_or_insert_with(|| String::with_capacity(text.len() + 8));
-        buffer.push_str(&text[*copied..from]);
-        buffer.push_str(with);
-        *copied = to;
-    };
+    let replace =
+        |out: &mut Option<String>, copied: &mut usize, from: usize, to: usize, with: &str| {
+            let buffer = out.get_or_insert_with(|| String::with_capacity(text.len() + 8));
+            buffer.push_str(&text[*copied..from]);
+            buffer.push_str(with);
+            *copied = to;
+        };
     while i < bytes.len() {
         let b = bytes[i];
         if !in_string {
@@ -149,16 +150,25 @@ mod tests {
     fn lone_surrogates_become_the_replacement_character() {
         assert_eq!(text_of(br#"{"t":"a\ud800b"}"#), ("a\u{FFFD}b".into(), true));
         assert_eq!(text_of(br#"{"t":"\udc00"}"#), ("\u{FFFD}".into(), true));
-        assert_eq!(text_of(br#"{"t":"\ud800\u0041"}"#), ("\u{FFFD}A".into(), true));
+        assert_eq!(
+            text_of(br#"{"t":"\ud800\u0041"}"#),
+            ("\u{FFFD}A".into(), true)
+        );
         assert_eq!(text_of(br#"{"t":"x\ud83d"}"#), ("x\u{FFFD}".into(), true));
     }
 
     #[test]
     fn other_invalid_escapes_and_raw_controls_are_repaired() {
         assert_eq!(text_of(br#"{"t":"a\xb"}"#), ("a\u{FFFD}b".into(), true));
-        assert_eq!(text_of(br#"{"t":"a\u12G4"}"#), ("a\u{FFFD}12G4".into(), true));
+        assert_eq!(
+            text_of(br#"{"t":"a\u12G4"}"#),
+            ("a\u{FFFD}12G4".into(), true)
+        );
         assert_eq!(text_of(b"{\"t\":\"a\tb\"}"), ("a\tb".into(), true));
-        assert_eq!(text_of(b"{\"t\":\"a\\\xc3\xa9\"}"), ("a\u{FFFD}".into(), true));
+        assert_eq!(
+            text_of(b"{\"t\":\"a\\\xc3\xa9\"}"),
+            ("a\u{FFFD}".into(), true)
+        );
     }
 
     #[test]

@@ -97,7 +97,11 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
 
     /// `true`/`false` (also `1`/`0`, `yes`/`no`), or `default` when unset.
     pub fn flag(&self, name: &'static str, default: bool) -> Result<bool, SettingsError> {
-        match self.optional(name).map(|v| v.to_ascii_lowercase()).as_deref() {
+        match self
+            .optional(name)
+            .map(|v| v.to_ascii_lowercase())
+            .as_deref()
+        {
             None => Ok(default),
             Some("true" | "1" | "yes") => Ok(true),
             Some("false" | "0" | "no") => Ok(false),
@@ -134,8 +138,18 @@ mod tests {
     #[test]
     fn numbers_are_checked_against_their_range_and_named() {
         let env = env(&[("N", "0"), ("G", "five"), ("OK", "7")]);
-        assert!(env.number("N", 5, 1..=10).unwrap_err().to_string().contains("N"));
-        assert!(env.number("G", 5, 1..=10).unwrap_err().to_string().contains("'five'"));
+        assert!(
+            env.number("N", 5, 1..=10)
+                .unwrap_err()
+                .to_string()
+                .contains("N")
+        );
+        assert!(
+            env.number("G", 5, 1..=10)
+                .unwrap_err()
+                .to_string()
+                .contains("'five'")
+        );
         assert_eq!(env.number("OK", 5, 1..=10).unwrap(), 7);
         assert_eq!(env.number("UNSET", 5, 1..=10).unwrap(), 5);
         assert_eq!(

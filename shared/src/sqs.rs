@@ -56,9 +56,12 @@ mod tests {
 
     #[test]
     fn the_noncharacters_customers_can_type_are_escaped() {
-        let json = serde_json::to_string(&serde_json::json!({"text": "a\u{FFFE}b\u{FFFF}c"}))
-            .unwrap();
-        assert!(first_refused_char(&json).is_some(), "serde_json writes them raw");
+        let json =
+            serde_json::to_string(&serde_json::json!({"text": "a\u{FFFE}b\u{FFFF}c"})).unwrap();
+        assert!(
+            first_refused_char(&json).is_some(),
+            "serde_json writes them raw"
+        );
         let safe = escape_for_sqs(json);
         assert_eq!(safe, r#"{"text":"a\ufffeb\uffffc"}"#);
         let back: serde_json::Value = serde_json::from_str(&safe).unwrap();

@@ -55,7 +55,15 @@ mod tests {
 
     #[test]
     fn no_setting_lets_dependencies_log_below_info() {
-        for text in ["trace", "debug", "info", "TRACE", "lambda_runtime=trace", "", "garbage"] {
+        for text in [
+            "trace",
+            "debug",
+            "info",
+            "TRACE",
+            "lambda_runtime=trace",
+            "",
+            "garbage",
+        ] {
             let filter = directives(own_level(Some(text)));
             assert!(!filter.contains("trace"), "{text}: {filter}");
             let dependencies = filter.split(',').next().unwrap_or_default();

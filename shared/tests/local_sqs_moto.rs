@@ -63,15 +63,27 @@ async fn handle(event: SqsEvent, failing: &[&str]) -> Result<SqsBatchResponse, S
 #[tokio::test]
 async fn succeeded_records_are_deleted_and_a_failed_one_comes_back_with_the_rest_of_its_group() {
     let (client, url) = fifo_queue("partial").await;
-    for (group, body) in [("a", "a1"), ("b", "b1"), ("a", "a2"), ("a", "a3"), ("b", "b2")] {
+    for (group, body) in [
+        ("a", "a1"),
+        ("b", "b1"),
+        ("a", "a2"),
+        ("a", "a3"),
+        ("b", "b2"),
+    ] {
         send(&client, &url, group, body).await;
     }
     let seen = std::sync::Mutex::new(Vec::new());
     let report = poll_once(&client, &source(&url), &|event: SqsEvent| {
         for record in &event.records {
             assert_eq!(record.event_source.as_deref(), Some("aws:sqs"));
-            assert!(record.attributes.contains_key("MessageGroupId"), "{:?}", record.attributes);
-            seen.lock().unwrap().push(record.body.clone().unwrap_or_default());
+            assert!(
+                record.attributes.contains_key("MessageGroupId"),
+                "{:?}",
+                record.attributes
+            );
+            seen.lock()
+                .unwrap()
+                .push(record.body.clone().unwrap_or_default());
         }
         handle(event, &["a2"])
     })
@@ -79,7 +91,11 @@ async fn succeeded_records_are_deleted_and_a_failed_one_comes_back_with_the_rest
     .expect("poll")
     .expect("a batch");
     assert_eq!(report.received, 5);
-    assert_eq!((report.deleted, report.left_for_retry), (3, 2), "a2 and a3 stay");
+    assert_eq!(
+        (report.deleted, report.left_for_retry),
+        (3, 2),
+        "a2 and a3 stay"
+    );
 
     // Both come back. (Real SQS redelivers them in their order; moto 5.2.5 hands out a3 first and
     // holds a2 back while a3 is in flight, so only the set is checked here. The order within a
@@ -88,10 +104,12 @@ async fn succeeded_records_are_deleted_and_a_failed_one_comes_back_with_the_rest
     let again = std::sync::Mutex::new(Vec::new());
     for _ in 0..4 {
         poll_once(&client, &source(&url), &|event: SqsEvent| {
-            again
-                .lock()
-                .unwrap()
-                .extend(event.records.iter().map(|r| r.body.clone().unwrap_or_default()));
+            again.lock().unwrap().extend(
+                event
+                    .records
+                    .iter()
+                    .map(|r| r.body.clone().unwrap_or_default()),
+            );
             handle(event, &[])
         })
         .await
@@ -99,7 +117,11 @@ async fn succeeded_records_are_deleted_and_a_failed_one_comes_back_with_the_rest
     }
     let mut again = again.into_inner().unwrap();
     again.sort();
-    assert_eq!(again, ["a2", "a3"], "the failed record and the rest of its group");
+    assert_eq!(
+        again,
+        ["a2", "a3"],
+        "the failed record and the rest of its group"
+    );
 }
 
 #[tokio::test]
@@ -114,10 +136,12 @@ async fn a_failed_invocation_deletes_nothing() {
     .expect("a batch");
     assert_eq!((report.deleted, report.left_for_retry), (0, 1));
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let report = poll_once(&client, &source(&url), &|event: SqsEvent| handle(event, &[]))
-        .await
-        .expect("poll")
-        .expect("m1 came back");
+    let report = poll_once(&client, &source(&url), &|event: SqsEvent| {
+        handle(event, &[])
+    })
+    .await
+    .expect("poll")
+    .expect("m1 came back");
     assert_eq!(report.deleted, 1);
 }
 

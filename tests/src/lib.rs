@@ -37,7 +37,14 @@ fn webhook_binary() -> PathBuf {
     BUILT.call_once(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "switchboard-webhook", "--bin", "webhook"])
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "switchboard-webhook",
+                "--bin",
+                "webhook",
+            ])
             .current_dir(workspace_root())
             .status()
             .expect("run cargo build");

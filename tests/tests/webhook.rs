@@ -213,7 +213,10 @@ async fn unknown_tenants_services_and_bad_signatures_look_the_same_and_unconfigu
         running.post_signed(MAIN, &body, SECRET, -3600),
     ];
     for (status, answer) in &answers {
-        assert_eq!((*status, answer.as_str()), (401, r#"{"error":"unauthorized"}"#));
+        assert_eq!(
+            (*status, answer.as_str()),
+            (401, r#"{"error":"unauthorized"}"#)
+        );
     }
     assert_eq!(
         running
@@ -423,7 +426,10 @@ async fn a_hung_aws_endpoint_gets_503_instead_of_a_lambda_timeout() {
     assert_eq!(status, 503, "{answer}");
     // Within the request's deadline (10 s minus the margin), not whenever the SDK gives up.
     let took = started.elapsed();
-    assert!(took < std::time::Duration::from_secs(10), "answered after {took:?}");
+    assert!(
+        took < std::time::Duration::from_secs(10),
+        "answered after {took:?}"
+    );
 }
 
 #[tokio::test]
@@ -475,11 +481,22 @@ async fn no_secret_reaches_an_answer_or_the_log() {
     // The log is written as the webhook goes; give it a moment to flush the last lines.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let logs = running.logs();
-    assert!(logs.contains("callback refused"), "the refusal is logged: {logs}");
-    for secret in [SECRET, PREVIOUS_SECRET, "e2e-wrong-secret", "ks", "e2e-us-secret"] {
+    assert!(
+        logs.contains("callback refused"),
+        "the refusal is logged: {logs}"
+    );
+    for secret in [
+        SECRET,
+        PREVIOUS_SECRET,
+        "e2e-wrong-secret",
+        "ks",
+        "e2e-us-secret",
+    ] {
         for text in [refused.1.as_str(), accepted.1.as_str(), logs.as_str()] {
-            assert!(!text.contains(&format!("\"{secret}\"")) && !text.contains(&format!("={secret}")),
-                "{secret} leaked");
+            assert!(
+                !text.contains(&format!("\"{secret}\"")) && !text.contains(&format!("={secret}")),
+                "{secret} leaked"
+            );
         }
     }
     assert!(!logs.contains(SECRET) && !logs.contains(PREVIOUS_SECRET));
@@ -490,8 +507,16 @@ async fn a_custom_signature_window_applies_end_to_end() {
     let running =
         Running::start_with("window", &[("SWITCHBOARD_SIGNATURE_WINDOW_SECS", "30")]).await;
     let body = text_callback("01E2EWINDOW0000000000000000");
-    assert_eq!(running.post_signed(MAIN, &body, SECRET, -120).0, 401, "outside 30 s");
-    assert_eq!(running.post_signed(MAIN, &body, SECRET, -5).0, 200, "inside 30 s");
+    assert_eq!(
+        running.post_signed(MAIN, &body, SECRET, -120).0,
+        401,
+        "outside 30 s"
+    );
+    assert_eq!(
+        running.post_signed(MAIN, &body, SECRET, -5).0,
+        200,
+        "inside 30 s"
+    );
 }
 
 #[tokio::test]
@@ -507,12 +532,18 @@ async fn the_event_delivery_sequence_a_lone_surrogate_and_u_ffff_are_all_queued(
     let surrogate = format!(
         r#"{{"app_id":"{APP}","project_id":"p","message":{{"id":"01E2ESURROGATE","conversation_id":"01C","contact_message":{{"text_message":{{"text":"a\ud800b"}}}}}}}}"#
     );
-    assert_eq!(running.post_signed(MAIN, surrogate.as_bytes(), SECRET, 0).0, 200);
+    assert_eq!(
+        running.post_signed(MAIN, surrogate.as_bytes(), SECRET, 0).0,
+        200
+    );
     let nonchar = serde_json::json!({"app_id": APP, "project_id": "p", "message": {
         "id": "01E2ENONCHAR", "conversation_id": "01C",
         "contact_message": {"text_message": {"text": "a\u{FFFF}b"}}}})
     .to_string();
-    assert_eq!(running.post_signed(MAIN, nonchar.as_bytes(), SECRET, 0).0, 200);
+    assert_eq!(
+        running.post_signed(MAIN, nonchar.as_bytes(), SECRET, 0).0,
+        200
+    );
     let queued = running.drain_ingest().await;
     assert_eq!(queued.len(), 5);
     let texts: Vec<String> = queued

@@ -23,14 +23,12 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hmac::{Hmac, KeyInit, Mac};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use sha2::Sha256;
-use switchboard_shared::config::{
-    SeedFile, TenantConfig,
-};
+use switchboard_shared::config::memory::MemoryConfigSource;
+use switchboard_shared::config::{SeedFile, TenantConfig};
+use switchboard_shared::deadline::Deadline;
 use switchboard_shared::sinch::callback::parse_callback;
 use switchboard_shared::sinch::signature::{self, SignatureHeaders};
 use switchboard_webhook::classify::classify;
-use switchboard_shared::config::memory::MemoryConfigSource;
-use switchboard_shared::deadline::Deadline;
 use switchboard_webhook::ingest::IngestMessage;
 use switchboard_webhook::memory::{MemoryIngestQueue, MemoryQuarantine};
 use switchboard_webhook::settings::Settings;

@@ -11,10 +11,10 @@
 use chrono::{DateTime, Utc};
 use http::{HeaderMap, Method, StatusCode};
 use serde::Deserialize;
-use switchboard_shared::contract::InboundEvent;
 use switchboard_shared::config::{
     ConfigCache, MessagingService, StoreError, TenantConfig, TenantConfigSource,
 };
+use switchboard_shared::contract::InboundEvent;
 use switchboard_shared::deadline::Deadline;
 use switchboard_shared::error::Classify;
 use switchboard_shared::json_text;
@@ -218,7 +218,10 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
             }
             // A name that cannot exist is an unknown tenant or service like any other.
             Err(RouteError::BadName(err)) => {
-                return Err(Refused::unauthorized(Refusal::UnknownTenant, err.to_string()));
+                return Err(Refused::unauthorized(
+                    Refusal::UnknownTenant,
+                    err.to_string(),
+                ));
             }
         };
         if request.method != Method::POST {
@@ -254,7 +257,12 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
                 ));
             }
             Ok(Err(err)) => return Err(store_failure(&err)),
-            Err(late) => return Err(Refused::retry_later(Refusal::DeadlinePassed, late.to_string())),
+            Err(late) => {
+                return Err(Refused::retry_later(
+                    Refusal::DeadlinePassed,
+                    late.to_string(),
+                ));
+            }
         };
 
         let app_id = peek_app_id(request.body);
@@ -353,8 +361,16 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
         Ok(accepted_answer(&event_id, pointer.kind))
     }
 
-    async fn send(&self, request: &WebhookRequest<'_>, message: &IngestMessage) -> Result<(), IngestError> {
-        match request.deadline.run("SendMessage", self.ingest.send(message)).await {
+    async fn send(
+        &self,
+        request: &WebhookRequest<'_>,
+        message: &IngestMessage,
+    ) -> Result<(), IngestError> {
+        match request
+            .deadline
+            .run("SendMessage", self.ingest.send(message))
+            .await
+        {
             Ok(result) => result,
             Err(late) => Err(IngestError::Late(late)),
         }
@@ -393,7 +409,8 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
             .deadline
             .run(
                 "PutObject",
-                self.quarantine.keep(tenant.id.as_str(), request.body, reason, now),
+                self.quarantine
+                    .keep(tenant.id.as_str(), request.body, reason, now),
             )
             .await;
         match kept {
@@ -402,7 +419,10 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
                 Refusal::QuarantineUnavailable,
                 err.to_string(),
             )),
-            Err(late) => Err(Refused::retry_later(Refusal::DeadlinePassed, late.to_string())),
+            Err(late) => Err(Refused::retry_later(
+                Refusal::DeadlinePassed,
+                late.to_string(),
+            )),
         }
     }
 }

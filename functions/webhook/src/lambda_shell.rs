@@ -19,10 +19,13 @@ pub async fn handle<C: TenantConfigSource, Q: IngestQueue, R: Quarantine>(
 ) -> Result<Response<Body>, Error> {
     // One deadline for every AWS call of this request: answer 503 (Sinch retries) before
     // Lambda's own timeout would cut the function off without an answer.
-    let deadline = Deadline::from_lambda(request.lambda_context_ref().map_or_else(
-        || std::time::SystemTime::now() + FALLBACK_BUDGET,
-        |context| context.deadline(),
-    ), DEFAULT_MARGIN);
+    let deadline = Deadline::from_lambda(
+        request.lambda_context_ref().map_or_else(
+            || std::time::SystemTime::now() + FALLBACK_BUDGET,
+            |context| context.deadline(),
+        ),
+        DEFAULT_MARGIN,
+    );
     let answer = webhook
         .handle(WebhookRequest {
             method: request.method(),

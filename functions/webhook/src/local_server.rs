@@ -69,7 +69,10 @@ where
     let (parts, body) = request.into_parts();
     let Some(body) = read_at_most(body, max_body_bytes + 1).await else {
         // The client went away mid-body: nobody is left to answer.
-        return Ok(reply(StatusCode::BAD_REQUEST, "{\"error\":\"incomplete body\"}".into()));
+        return Ok(reply(
+            StatusCode::BAD_REQUEST,
+            "{\"error\":\"incomplete body\"}".into(),
+        ));
     };
     // In a task of its own, so a panic in the handler answers 500 (as Lambda's runtime does)
     // instead of dropping the connection; the server goes on either way.

@@ -20,7 +20,9 @@ use crate::quarantine::{Quarantine, QuarantineError};
 pub const DEDUPLICATION_WINDOW: Duration = Duration::from_secs(300);
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn failure(operation: &'static str, code: &str, status: u16, retry: Retry) -> AwsError {
@@ -74,7 +76,12 @@ impl MemoryIngestQueue {
                     "InvalidMessageContents: invalid character U+{:04X} at byte {offset}",
                     c as u32
                 ),
-                ..failure("SendMessage", "InvalidMessageContents", 400, Retry::Permanent)
+                ..failure(
+                    "SendMessage",
+                    "InvalidMessageContents",
+                    400,
+                    Retry::Permanent,
+                )
             });
         }
         let size = message_size(
@@ -82,14 +89,26 @@ impl MemoryIngestQueue {
             &[("kind", message.kind), ("tenant", &message.tenant)],
         );
         if size > MAX_MESSAGE_BYTES {
-            return Err(failure("SendMessage", "InvalidParameterValue", 400, Retry::Permanent));
+            return Err(failure(
+                "SendMessage",
+                "InvalidParameterValue",
+                400,
+                Retry::Permanent,
+            ));
         }
         let valid_id = |id: &str| {
             (1..=128).contains(&id.len())
-                && id.chars().all(|c| c.is_ascii_alphanumeric() || c.is_ascii_punctuation())
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c.is_ascii_punctuation())
         };
         if !valid_id(&message.group_id) || !valid_id(&message.deduplication_id) {
-            return Err(failure("SendMessage", "InvalidParameterValue", 400, Retry::Permanent));
+            return Err(failure(
+                "SendMessage",
+                "InvalidParameterValue",
+                400,
+                Retry::Permanent,
+            ));
         }
         Ok(())
     }
@@ -100,7 +119,9 @@ impl IngestQueue for MemoryIngestQueue {
         *lock(&self.calls) += 1;
         match *lock(&self.failing) {
             Some(Failing::Transient) => {
-                return Err(failure("SendMessage", "ThrottlingException", 400, Retry::Retryable).into());
+                return Err(
+                    failure("SendMessage", "ThrottlingException", 400, Retry::Retryable).into(),
+                );
             }
             Some(Failing::Permanent) => {
                 return Err(failure("SendMessage", "AccessDenied", 403, Retry::Permanent).into());
@@ -156,7 +177,12 @@ impl Quarantine for MemoryQuarantine {
         now: DateTime<Utc>,
     ) -> Result<String, QuarantineError> {
         if *lock(&self.failing) {
-            return Err(QuarantineError(failure("PutObject", "SlowDown", 503, Retry::Retryable)));
+            return Err(QuarantineError(failure(
+                "PutObject",
+                "SlowDown",
+                503,
+                Retry::Retryable,
+            )));
         }
         let key = crate::quarantine::quarantine_key(tenant, now);
         lock(&self.kept).push(Kept {

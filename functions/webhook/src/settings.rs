@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use switchboard_shared::config::DEFAULT_CACHE_TTL;
-pub use switchboard_shared::settings::SettingsError;
 use switchboard_shared::settings::Env;
+pub use switchboard_shared::settings::SettingsError;
 use switchboard_shared::sinch::signature::DEFAULT_WINDOW;
 
 /// SQS's message size limit minus room for the event envelope around the callback.

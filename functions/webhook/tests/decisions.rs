@@ -147,8 +147,14 @@ async fn delivery_reports_that_differ_in_status_channel_or_reason_are_all_queued
         dlr("QUEUED_ON_CHANNEL", serde_json::json!({})),
         dlr("DELIVERED", serde_json::json!({})),
         dlr("READ", serde_json::json!({})),
-        dlr("FAILED", serde_json::json!({"reason": {"code": "RECIPIENT_NOT_REACHABLE"}})),
-        dlr("FAILED", serde_json::json!({"reason": {"code": "OUTSIDE_ALLOWED_SENDING_WINDOW"}})),
+        dlr(
+            "FAILED",
+            serde_json::json!({"reason": {"code": "RECIPIENT_NOT_REACHABLE"}}),
+        ),
+        dlr(
+            "FAILED",
+            serde_json::json!({"reason": {"code": "OUTSIDE_ALLOWED_SENDING_WINDOW"}}),
+        ),
         dlr("SWITCHING_CHANNEL", serde_json::json!({})),
         dlr(
             "SWITCHING_CHANNEL",
@@ -177,9 +183,10 @@ async fn message_submit_notifications_are_one_per_channel() {
 async fn delivery_reports_without_status_are_told_apart_by_their_content() {
     let webhook = webhook();
     for reason in ["A", "B"] {
-        let body = serde_json::json!({"app_id": APP, "project_id": "p", "message_delivery_report": {
+        let body =
+            serde_json::json!({"app_id": APP, "project_id": "p", "message_delivery_report": {
             "message_id": "01MSG", "reason": {"code": reason}}})
-        .to_string();
+            .to_string();
         post(&webhook, body.as_bytes()).await;
     }
     assert_eq!(webhook.ingest().messages().len(), 2);
@@ -189,13 +196,16 @@ async fn delivery_reports_without_status_are_told_apart_by_their_content() {
 async fn the_same_callback_resent_with_other_whitespace_and_key_order_is_queued_once() {
     let webhook = webhook();
     let first = br#"{"app_id":"01ACMEAPP","project_id":"p","message_delivery_report":{"message_id":"01MSG","status":"DELIVERED"}}"#;
-    let again = br#"{ "message_delivery_report" : { "status" : "DELIVERED", "message_id" : "01MSG" },
+    let again =
+        br#"{ "message_delivery_report" : { "status" : "DELIVERED", "message_id" : "01MSG" },
         "project_id" : "p", "app_id" : "01ACMEAPP" }"#;
     let a = post(&webhook, first).await;
     let b = post(&webhook, again).await;
     assert_eq!((a.status, b.status), (StatusCode::OK, StatusCode::OK));
     assert_eq!(webhook.ingest().messages().len(), 1);
-    let id = |r: &WebhookResponse| serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["event_id"].clone();
+    let id = |r: &WebhookResponse| {
+        serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["event_id"].clone()
+    };
     assert_eq!(id(&a), id(&b));
 }
 
@@ -215,7 +225,10 @@ async fn a_lone_surrogate_is_read_as_the_replacement_character_and_the_bytes_are
     let kept = webhook.quarantine_port().kept();
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0].body, body.to_vec(), "the exact bytes");
-    assert_eq!(events[0].raw_callback_s3_key.as_deref(), Some(kept[0].key.as_str()));
+    assert_eq!(
+        events[0].raw_callback_s3_key.as_deref(),
+        Some(kept[0].key.as_str())
+    );
 }
 
 #[tokio::test]
@@ -229,7 +242,11 @@ async fn characters_sqs_refuses_are_escaped_so_the_message_is_queued() {
     let EventBody::Message { message } = &events[0].body else {
         panic!()
     };
-    assert_eq!(message.text.as_deref(), Some("a\u{FFFF}b\u{FFFE}c"), "the text is intact");
+    assert_eq!(
+        message.text.as_deref(),
+        Some("a\u{FFFF}b\u{FFFE}c"),
+        "the text is intact"
+    );
     assert!(webhook.quarantine_port().kept().is_empty());
 }
 
@@ -262,10 +279,28 @@ async fn unknown_tenant_unknown_service_and_bad_signatures_get_one_identical_ans
         post_with(&webhook, "/nosuch/sms/sinchconversation/main", &good, &body).await,
         post_with(&webhook, "/BAD!/sms/sinchconversation/main", &good, &body).await,
         post_with(&webhook, "/acme/sms/sinchconversation/nosuch", &good, &body).await,
-        post_with(&webhook, "/acme/sms/sinchconversation/main", &wrong_secret, &body).await,
+        post_with(
+            &webhook,
+            "/acme/sms/sinchconversation/main",
+            &wrong_secret,
+            &body,
+        )
+        .await,
         post_with(&webhook, "/acme/sms/sinchconversation/main", &stale, &body).await,
-        post_with(&webhook, "/acme/sms/sinchconversation/main", &HeaderMap::new(), &body).await,
-        post_with(&webhook, "/acme/sms/sinchconversation/all", &wrong_secret, &body).await,
+        post_with(
+            &webhook,
+            "/acme/sms/sinchconversation/main",
+            &HeaderMap::new(),
+            &body,
+        )
+        .await,
+        post_with(
+            &webhook,
+            "/acme/sms/sinchconversation/all",
+            &wrong_secret,
+            &body,
+        )
+        .await,
     ];
     for answer in &answers {
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
@@ -273,7 +308,11 @@ async fn unknown_tenant_unknown_service_and_bad_signatures_get_one_identical_ans
     }
     assert!(webhook.ingest().messages().is_empty());
     // A name that does not exist cost nothing beyond the one index load.
-    assert_eq!(webhook.config_source().tenant_loads(), 1, "only acme was loaded");
+    assert_eq!(
+        webhook.config_source().tenant_loads(),
+        1,
+        "only acme was loaded"
+    );
     assert_eq!(webhook.config_source().index_loads(), 1);
 }
 
@@ -302,7 +341,10 @@ async fn not_json_is_kept_and_answered_400() {
     let webhook = webhook();
     let answer = post(&webhook, b"<xml>not json</xml>").await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
-    assert_eq!(webhook.quarantine_port().kept()[0].body, b"<xml>not json</xml>");
+    assert_eq!(
+        webhook.quarantine_port().kept()[0].body,
+        b"<xml>not json</xml>"
+    );
     assert!(webhook.ingest().messages().is_empty());
 }
 
@@ -316,7 +358,8 @@ async fn a_transient_queue_failure_asks_sinch_to_retry_and_keeps_nothing() {
 }
 
 #[tokio::test]
-async fn a_permanent_queue_refusal_keeps_the_callback_and_asks_for_a_retry_when_even_the_pointer_fails() {
+async fn a_permanent_queue_refusal_keeps_the_callback_and_asks_for_a_retry_when_even_the_pointer_fails()
+ {
     let webhook = webhook();
     webhook.ingest().fail(Some(Failing::Permanent));
     let body = text_mo("01P", "hi");
@@ -341,7 +384,10 @@ async fn an_event_too_large_for_sqs_travels_as_a_pointer_to_the_kept_callback() 
         panic!()
     };
     let kept = webhook.quarantine_port().kept();
-    assert_eq!(unsupported.callback_s3_key.as_deref(), Some(kept[0].key.as_str()));
+    assert_eq!(
+        unsupported.callback_s3_key.as_deref(),
+        Some(kept[0].key.as_str())
+    );
     assert_eq!(kept[0].body, body.as_bytes());
 }
 
@@ -395,7 +441,10 @@ async fn a_custom_signature_window_is_honoured() {
     let inside = signed_headers("acme-secret", &body, "n1", TIMESTAMP - 10);
     let outside = signed_headers("acme-secret", &body, "n2", TIMESTAMP - 11);
     let path = "/acme/sms/sinchconversation/main";
-    assert_eq!(post_with(&webhook, path, &inside, &body).await.status, StatusCode::OK);
+    assert_eq!(
+        post_with(&webhook, path, &inside, &body).await.status,
+        StatusCode::OK
+    );
     assert_eq!(
         post_with(&webhook, path, &outside, &body).await.status,
         StatusCode::UNAUTHORIZED

@@ -58,7 +58,13 @@ fn small_id() -> impl Strategy<Value = String> {
 }
 
 fn reason() -> impl Strategy<Value = Option<String>> {
-    prop::option::of(prop::sample::select(vec!["RECIPIENT_NOT_REACHABLE", "OUTSIDE_ALLOWED_SENDING_WINDOW"]).prop_map(str::to_owned))
+    prop::option::of(
+        prop::sample::select(vec![
+            "RECIPIENT_NOT_REACHABLE",
+            "OUTSIDE_ALLOWED_SENDING_WINDOW",
+        ])
+        .prop_map(str::to_owned),
+    )
 }
 
 fn with_reason(mut content: Value, reason: &Option<String>) -> Value {
@@ -70,9 +76,17 @@ fn with_reason(mut content: Value, reason: &Option<String>) -> Value {
 
 /// Checks the rule for a pair: ids equal exactly when the naming parts are equal, and each
 /// callback keeps its id when rewritten.
-fn check<K: PartialEq + std::fmt::Debug>(a: (K, Value), b: (K, Value)) -> Result<(), TestCaseError> {
+fn check<K: PartialEq + std::fmt::Debug>(
+    a: (K, Value),
+    b: (K, Value),
+) -> Result<(), TestCaseError> {
     let (id_a, id_b) = (id_of(&a.1.to_string()), id_of(&b.1.to_string()));
-    prop_assert_eq!(id_of(&rewritten(&a.1)), id_a.clone(), "rewritten {}", rewritten(&a.1));
+    prop_assert_eq!(
+        id_of(&rewritten(&a.1)),
+        id_a.clone(),
+        "rewritten {}",
+        rewritten(&a.1)
+    );
     prop_assert_eq!(a.0 == b.0, id_a == id_b, "{:?} vs {:?}", a.0, b.0);
     Ok(())
 }

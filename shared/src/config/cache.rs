@@ -33,7 +33,9 @@ pub struct ConfigCache<S> {
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panic while holding the lock leaves plain data behind, never a broken invariant.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl<S: TenantConfigSource> ConfigCache<S> {
@@ -153,7 +155,9 @@ mod tests {
     #[tokio::test]
     async fn a_failing_store_is_an_error_not_an_unknown_tenant() {
         let cache = ConfigCache::new(source(&["a"]), Duration::from_secs(60));
-        cache.source().fail_with(Some(StoreError::Unavailable("down".into())));
+        cache
+            .source()
+            .fail_with(Some(StoreError::Unavailable("down".into())));
         assert!(cache.tenant(&id("a")).await.unwrap_err().is_retryable());
     }
 }

@@ -323,7 +323,8 @@ impl TenantConfig {
                 return Err(at("previous_webhook_secret is empty; remove it instead"));
             }
             if let Some(url) = service.api_base_url.as_deref() {
-                check_api_base_url(url).map_err(|problem| at(&format!("api_base_url {problem}")))?;
+                check_api_base_url(url)
+                    .map_err(|problem| at(&format!("api_base_url {problem}")))?;
             }
         }
         let mut addresses = BTreeSet::new();
@@ -368,7 +369,9 @@ fn check_api_base_url(text: &str) -> Result<(), &'static str> {
     match url.scheme() {
         "https" if sinch_host || loopback => Ok(()),
         "http" if loopback => Ok(()),
-        _ => Err("must be https:// to a sinch.com host, or http(s):// to loopback (the local simulator)"),
+        _ => Err(
+            "must be https:// to a sinch.com host, or http(s):// to loopback (the local simulator)",
+        ),
     }
 }
 
@@ -545,7 +548,10 @@ mod tests {
         let mut json = valid();
         json["services"][0]["api_base_url"] = "http://localhost:1@evil.example".into();
         let err = tenant(json).unwrap_err();
-        assert!(err.contains("api_base_url") && err.contains("user info"), "{err}");
+        assert!(
+            err.contains("api_base_url") && err.contains("user info"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -566,7 +572,10 @@ mod tests {
     #[test]
     fn a_seed_needs_api_credentials_but_a_loaded_webhook_view_does_not() {
         let mut json = valid();
-        json["services"][0].as_object_mut().unwrap().remove("access_key_secret");
+        json["services"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("access_key_secret");
         assert!(tenant(json.clone()).is_ok());
         let seed = serde_json::json!({ "tenants": [json] }).to_string();
         let err = SeedFile::parse(&seed).unwrap_err().to_string();

@@ -58,7 +58,8 @@ pub trait TenantConfigSource: Send + Sync {
     ) -> impl Future<Output = Result<Option<TenantConfig>, StoreError>> + Send;
 
     /// Every tenant id that exists.
-    fn load_tenant_ids(&self) -> impl Future<Output = Result<HashSet<TenantId>, StoreError>> + Send;
+    fn load_tenant_ids(&self)
+    -> impl Future<Output = Result<HashSet<TenantId>, StoreError>> + Send;
 }
 
 /// A service's Sinch API credentials (OAuth2 client credentials).
@@ -90,7 +91,9 @@ fn unavailable<E>(
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
 {
-    move |err| StoreError::Unavailable(crate::error::AwsError::from_sdk(operation, &err).to_string())
+    move |err| {
+        StoreError::Unavailable(crate::error::AwsError::from_sdk(operation, &err).to_string())
+    }
 }
 
 impl ConfigStore {
@@ -103,16 +106,22 @@ impl ConfigStore {
 
     /// Writes a tenant's whole configuration, removing items it no longer has.
     pub async fn put_tenant(&self, tenant: &TenantConfig) -> Result<(), StoreError> {
-        tenant.validate_complete().map_err(|err| StoreError::Corrupt {
-            tenant: tenant.id.to_string(),
-            problem: err.to_string(),
-        })?;
+        tenant
+            .validate_complete()
+            .map_err(|err| StoreError::Corrupt {
+                tenant: tenant.id.to_string(),
+                problem: err.to_string(),
+            })?;
         let pk = tenant_pk(&tenant.id);
         let mut items = vec![tenant_item(tenant)];
         items.extend(tenant.services.iter().map(service_item));
         items.extend(tenant.queues.iter().map(queue_item));
         self.replace_partition(&pk, items).await?;
-        let secrets = tenant.services.iter().filter_map(credentials_item).collect();
+        let secrets = tenant
+            .services
+            .iter()
+            .filter_map(credentials_item)
+            .collect();
         self.replace_partition(&secrets_pk(&tenant.id), secrets)
             .await?;
         // Last, so the webhook never knows a tenant whose items are not written yet.
@@ -141,7 +150,10 @@ impl ConfigStore {
         let Some(item) = answer.item else {
             return Ok(None);
         };
-        match (string(&item, "access_key_id"), string(&item, "access_key_secret")) {
+        match (
+            string(&item, "access_key_id"),
+            string(&item, "access_key_secret"),
+        ) {
             (Some(id), Some(secret)) => Ok(Some(ApiCredentials {
                 key_id: id.to_owned(),
                 key_secret: SecretString::from(secret.to_owned()),
@@ -302,7 +314,13 @@ fn credentials_item(service: &MessagingService) -> Option<Item> {
         ),
         (
             "access_key_secret".into(),
-            AttributeValue::S(service.access_key_secret.as_ref()?.expose_secret().to_owned()),
+            AttributeValue::S(
+                service
+                    .access_key_secret
+                    .as_ref()?
+                    .expose_secret()
+                    .to_owned(),
+            ),
         ),
     ]))
 }

@@ -13,9 +13,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage, SqsMessageAttribute};
-use aws_sdk_sqs::types::{
-    DeleteMessageBatchRequestEntry, MessageSystemAttributeName,
-};
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use tracing::{info, warn};
 
 use crate::error::AwsError;
@@ -45,7 +43,11 @@ impl LocalSqsSource {
                 Duration::from_secs(30),
                 0..=43_200,
             )?,
-            wait: env.seconds("SWITCHBOARD_LOCAL_SQS_WAIT_SECS", Duration::from_secs(20), 0..=20)?,
+            wait: env.seconds(
+                "SWITCHBOARD_LOCAL_SQS_WAIT_SECS",
+                Duration::from_secs(20),
+                0..=20,
+            )?,
         })
     }
 }
@@ -90,7 +92,10 @@ where
         .filter_map(|m| Some((m.message_id.clone()?, m.receipt_handle.clone()?)))
         .collect();
     let mut event = SqsEvent::default();
-    event.records = messages.into_iter().map(|m| record(m, &source.queue_url)).collect();
+    event.records = messages
+        .into_iter()
+        .map(|m| record(m, &source.queue_url))
+        .collect();
     let ids: Vec<String> = event
         .records
         .iter()

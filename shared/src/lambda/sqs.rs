@@ -174,7 +174,10 @@ mod tests {
                 Outcome::Skipped
             ]
         );
-        assert!(!ran.lock().unwrap().contains(&"a3".to_owned()), "a3 never ran");
+        assert!(
+            !ran.lock().unwrap().contains(&"a3".to_owned()),
+            "a3 never ran"
+        );
         let response = batch_response(&records, &outcomes);
         let failed: Vec<&str> = response
             .batch_item_failures
@@ -220,7 +223,10 @@ mod tests {
         .await;
         let log = log.into_inner().unwrap();
         let at = |entry: &str| log.iter().position(|e| e == entry).unwrap();
-        assert!(at("end f2") < at("end s1"), "fast did not wait for slow: {log:?}");
+        assert!(
+            at("end f2") < at("end s1"),
+            "fast did not wait for slow: {log:?}"
+        );
         assert!(at("end s1") < at("start s2"), "slow ran in order: {log:?}");
     }
 

@@ -143,13 +143,20 @@ impl AddressPolicy {
                 .map_err(|_| format!("'{entry}': '{port}' is not a port"))?;
             let host = host.trim_start_matches('[').trim_end_matches(']');
             let ips: Vec<IpAddr> = if host.eq_ignore_ascii_case("localhost") {
-                vec![IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)]
+                vec![
+                    IpAddr::V4(Ipv4Addr::LOCALHOST),
+                    IpAddr::V6(Ipv6Addr::LOCALHOST),
+                ]
             } else {
-                vec![host.parse().map_err(|_| format!("'{entry}': '{host}' is not an IP address or localhost"))?]
+                vec![host.parse().map_err(|_| {
+                    format!("'{entry}': '{host}' is not an IP address or localhost")
+                })?]
             };
             for ip in ips {
                 if !ip.is_loopback() {
-                    return Err(format!("'{entry}' is not a loopback address; only local endpoints can be allowed"));
+                    return Err(format!(
+                        "'{entry}' is not a loopback address; only local endpoints can be allowed"
+                    ));
                 }
                 allowed_local.push(SocketAddr::new(ip, port));
             }
@@ -169,7 +176,10 @@ impl AddressPolicy {
     pub fn allows_plain_http(&self, host: &str, port: u16) -> bool {
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let ips: Vec<IpAddr> = if host.eq_ignore_ascii_case("localhost") {
-            vec![IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)]
+            vec![
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ]
         } else {
             host.parse().into_iter().collect()
         };
@@ -216,14 +226,26 @@ mod tests {
 
     #[test]
     fn ipv4_in_ipv6_clothing_is_refused() {
-        for ip in ["::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "64:ff9b::a00:1", "2002:a00:1::", "::127.0.0.1"] {
+        for ip in [
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "::ffff:169.254.169.254",
+            "64:ff9b::a00:1",
+            "2002:a00:1::",
+            "::127.0.0.1",
+        ] {
             assert!(refused(ip).is_some(), "{ip}");
         }
     }
 
     #[test]
     fn public_addresses_are_allowed() {
-        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700::6810:85e5", "1.1.1.1"] {
+        for ip in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "2606:4700::6810:85e5",
+            "1.1.1.1",
+        ] {
             assert_eq!(refused(ip), None, "{ip}");
         }
     }

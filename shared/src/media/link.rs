@@ -29,7 +29,9 @@ pub struct LinkKey {
 
 impl std::fmt::Debug for LinkKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LinkKey").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("LinkKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -68,7 +70,8 @@ pub struct Link {
 }
 
 fn mac(secret: &[u8], tenant: &str, payload: &str) -> Hmac<Sha256> {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret).expect("HMAC takes any key length");
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(secret).expect("HMAC takes any key length");
     mac.update(b"v1\n");
     mac.update(tenant.as_bytes());
     mac.update(b"\n");
@@ -100,8 +103,12 @@ impl LinkKeys {
         else {
             return Err(LinkError::Malformed);
         };
-        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| LinkError::Malformed)?;
-        let json = URL_SAFE_NO_PAD.decode(payload).map_err(|_| LinkError::Malformed)?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|_| LinkError::Malformed)?;
+        let json = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| LinkError::Malformed)?;
         let decoded: Payload = serde_json::from_slice(&json).map_err(|_| LinkError::Malformed)?;
         let key = std::iter::once(&self.current)
             .chain(self.previous.as_ref())
@@ -163,13 +170,26 @@ mod tests {
     #[test]
     fn another_tenant_an_altered_token_or_an_unknown_key_is_refused() {
         let token = keys().issue("acme", KEY, now() + Duration::days(1));
-        assert_eq!(keys().verify("globex", &token, now()), Err(LinkError::BadSignature));
+        assert_eq!(
+            keys().verify("globex", &token, now()),
+            Err(LinkError::BadSignature)
+        );
         let mut altered = token.clone().into_bytes();
         let at = altered.len() / 3;
         altered[at] = if altered[at] == b'A' { b'B' } else { b'A' };
-        assert!(keys().verify("acme", &String::from_utf8(altered).unwrap(), now()).is_err());
-        let other = LinkKeys { current: key("k9", b"x"), previous: None };
-        assert_eq!(other.verify("acme", &token, now()), Err(LinkError::BadSignature));
+        assert!(
+            keys()
+                .verify("acme", &String::from_utf8(altered).unwrap(), now())
+                .is_err()
+        );
+        let other = LinkKeys {
+            current: key("k9", b"x"),
+            previous: None,
+        };
+        assert_eq!(
+            other.verify("acme", &token, now()),
+            Err(LinkError::BadSignature)
+        );
         for junk in ["", "v1", "v1..", "v2.a.b", "v1.!!.!!", "v1.e30.AAAA"] {
             assert!(keys().verify("acme", junk, now()).is_err(), "{junk}");
         }
@@ -177,11 +197,20 @@ mod tests {
 
     #[test]
     fn links_signed_before_a_rotation_keep_working() {
-        let before = LinkKeys { current: key("k1", b"previous secret"), previous: None };
+        let before = LinkKeys {
+            current: key("k1", b"previous secret"),
+            previous: None,
+        };
         let token = before.issue("acme", KEY, now() + Duration::days(1));
         assert_eq!(keys().verify("acme", &token, now()).unwrap().s3_key, KEY);
-        let after_next_rotation = LinkKeys { current: key("k3", b"new"), previous: Some(key("k2", b"current secret")) };
-        assert_eq!(after_next_rotation.verify("acme", &token, now()), Err(LinkError::BadSignature));
+        let after_next_rotation = LinkKeys {
+            current: key("k3", b"new"),
+            previous: Some(key("k2", b"current secret")),
+        };
+        assert_eq!(
+            after_next_rotation.verify("acme", &token, now()),
+            Err(LinkError::BadSignature)
+        );
     }
 
     proptest! {

@@ -114,8 +114,14 @@ fn explicit(body: &CallbackBody) -> Option<String> {
             .reason(r.reason.as_ref()),
         CallbackBody::MessageSubmitNotification(s) => Parts::new()
             .required("message_id", s.message_id.clone())?
-            .required("channel", s.channel_identity.as_ref().map(|c| c.channel.to_string()))?
-            .optional("identity", s.channel_identity.as_ref().map(|c| c.identity.clone())),
+            .required(
+                "channel",
+                s.channel_identity.as_ref().map(|c| c.channel.to_string()),
+            )?
+            .optional(
+                "identity",
+                s.channel_identity.as_ref().map(|c| c.identity.clone()),
+            ),
         CallbackBody::Event(e) => Parts::new().required("id", e.id.clone())?,
         CallbackBody::EventDeliveryReport(r) => Parts::new()
             .required("event_id", r.event_id.clone())?
@@ -165,7 +171,8 @@ mod tests {
 
     #[test]
     fn canonical_json_sorts_keys_at_every_level_and_drops_whitespace() {
-        let a: Value = serde_json::from_str(r#"{ "b": [ {"y":1, "x":2} ], "a": "\u00e9" }"#).unwrap();
+        let a: Value =
+            serde_json::from_str(r#"{ "b": [ {"y":1, "x":2} ], "a": "\u00e9" }"#).unwrap();
         let b: Value = serde_json::from_str(r#"{"a":"é","b":[{"x":2,"y":1}]}"#).unwrap();
         assert_eq!(canonical_json(&a), canonical_json(&b));
         assert_eq!(canonical_json(&a), r#"{"a":"é","b":[{"x":2,"y":1}]}"#);
