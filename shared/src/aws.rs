@@ -41,6 +41,23 @@ pub async fn load_function_sdk_config() -> SdkConfig {
         .await
 }
 
+/// [`load_function_sdk_config`] with per-try and per-operation timeouts, so a hung AWS endpoint
+/// cannot hold a function past its own deadline.
+pub async fn load_function_sdk_config_with_timeouts(
+    attempt: std::time::Duration,
+    operation: std::time::Duration,
+) -> SdkConfig {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .operation_attempt_timeout(attempt)
+        .operation_timeout(operation)
+        .build();
+    load_function_sdk_config()
+        .await
+        .into_builder()
+        .timeout_config(timeouts)
+        .build()
+}
+
 /// True when an endpoint override points the SDK somewhere other than AWS (moto, a test stack).
 pub fn uses_endpoint_override(config: &SdkConfig) -> bool {
     config.endpoint_url().is_some()

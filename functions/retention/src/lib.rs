@@ -33,15 +33,11 @@ pub type AwsRetention = RetentionFunction<ConfigStore, s3_bucket::S3Bucket>;
 pub async fn build(settings: settings::Settings) -> AwsRetention {
     // A hung request must not outlive the run: 10 s a try, the SDK's retries within 25 s, which
     // the deadline margin (default 30 s) covers.
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
-        .operation_attempt_timeout(Duration::from_secs(10))
-        .operation_timeout(Duration::from_secs(25))
-        .build();
-    let sdk = switchboard_shared::aws::load_function_sdk_config()
-        .await
-        .into_builder()
-        .timeout_config(timeouts)
-        .build();
+    let sdk = switchboard_shared::aws::load_function_sdk_config_with_timeouts(
+        Duration::from_secs(10),
+        Duration::from_secs(25),
+    )
+    .await;
     let config = ConfigStore::new(
         switchboard_shared::aws::dynamodb_client(&sdk),
         settings.config_table.clone(),

@@ -31,15 +31,11 @@ pub type AwsWebhook = Webhook<ConfigStore, ingest::SqsIngestQueue, quarantine::S
 pub async fn build(settings: settings::Settings) -> AwsWebhook {
     // Answer 503 (and let Sinch retry) well inside the function's 10 s timeout when AWS is slow,
     // rather than being cut off by Lambda: 2 s a try, the SDK's retries within 6 s.
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
-        .operation_attempt_timeout(std::time::Duration::from_secs(2))
-        .operation_timeout(std::time::Duration::from_secs(6))
-        .build();
-    let sdk = switchboard_shared::aws::load_function_sdk_config()
-        .await
-        .into_builder()
-        .timeout_config(timeouts)
-        .build();
+    let sdk = switchboard_shared::aws::load_function_sdk_config_with_timeouts(
+        std::time::Duration::from_secs(2),
+        std::time::Duration::from_secs(6),
+    )
+    .await;
     let config = ConfigStore::new(
         switchboard_shared::aws::dynamodb_client(&sdk),
         settings.config_table.clone(),
