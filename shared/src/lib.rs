@@ -14,4 +14,5 @@ pub mod media;
 pub mod settings;
 pub mod sinch;
 pub mod sqs;
+pub mod state;
 pub mod telemetry;

@@ -1,0 +1,47 @@
+//! The state table: what the functions remember between invocations, each record under its own
+//! key prefix, each with a TTL (`expires_at`, Unix seconds).
+//!
+//! DynamoDB deletes expired items late (up to days), so no record is trusted past its
+//! `expires_at`: every read and every conditional write treats an expired record as absent.
+//!
+//! | pk                                   | sk       | what |
+//! |--------------------------------------|----------|------|
+//! | `IDEM#{scope}#{key}`                 | `IDEM`   | an idempotency record ([`idempotency`]) |
+//! | `DLR#{tenant}#{sinch_message_id}`    | `STATUS` | the furthest delivery status forwarded ([`delivery`]) |
+
+pub mod delivery;
+pub mod idempotency;
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+
+use crate::error::{AwsError, Classify, Retry};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("state table: {0}")]
+    Aws(#[from] AwsError),
+    #[error("state table record {key} is invalid: {problem}")]
+    Corrupt { key: String, problem: String },
+}
+
+impl Classify for StateError {
+    fn retry(&self) -> Retry {
+        match self {
+            StateError::Aws(err) => err.retry,
+            StateError::Corrupt { .. } => Retry::Permanent,
+        }
+    }
+}
+
+/// True when a conditional write failed its condition (not an error: the answer "no").
+pub(crate) fn put_condition_failed<R>(err: &SdkError<PutItemError, R>) -> bool {
+    matches!(err, SdkError::ServiceError(service)
+        if matches!(service.err(), PutItemError::ConditionalCheckFailedException(_)))
+}
+
+pub(crate) fn update_condition_failed<R>(err: &SdkError<UpdateItemError, R>) -> bool {
+    matches!(err, SdkError::ServiceError(service)
+        if matches!(service.err(), UpdateItemError::ConditionalCheckFailedException(_)))
+}

@@ -1,0 +1,172 @@
+//! State-table records against moto (a table with the state table's key schema): idempotency
+//! claims, completion, release and lease take-over; monotonic delivery status. The in-memory
+//! idempotency store is checked against the same scenarios, so handler tests that use it hold
+//! for the real table too.
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use switchboard_shared::state::delivery::{Decision, DeliveryStatusStore, DynamoDeliveryStatus};
+use switchboard_shared::state::idempotency::{
+    Claim, DynamoIdempotency, IdempotencyStore, MemoryIdempotency,
+};
+
+async fn state_table() -> (aws_sdk_dynamodb::Client, String) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    assert!(
+        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+        "AWS_ENDPOINT_URL is not set: this test needs moto; run it through `make test`"
+    );
+    let sdk = switchboard_shared::aws::load_sdk_config().await;
+    let client = switchboard_shared::aws::dynamodb_client(&sdk);
+    let name = format!("state-{}", uuid::Uuid::new_v4().simple());
+    let key = |name: &str, kind| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .unwrap()
+    };
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    client
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .attribute_definitions(attribute("pk"))
+        .attribute_definitions(attribute("sk"))
+        .send()
+        .await
+        .expect("create table");
+    (client, name)
+}
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_790_000_000 + seconds, 0).unwrap()
+}
+
+const LEASE: Duration = Duration::from_secs(60);
+const TTL: Duration = Duration::from_secs(7 * 86_400);
+
+/// The scenario every store must pass.
+async fn the_idempotency_rules_hold(store: &impl IdempotencyStore) {
+    // One winner.
+    assert_eq!(
+        store.claim("e1", "w1", at(0), LEASE, TTL).await.unwrap(),
+        Claim::Acquired
+    );
+    assert!(matches!(
+        store.claim("e1", "w2", at(1), LEASE, TTL).await.unwrap(),
+        Claim::Busy { .. }
+    ));
+    // Done: later deliveries get the result, however late (within the TTL).
+    store
+        .complete("e1", "w1", "sent:01MSG", at(2), TTL)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim("e1", "w3", at(3600), LEASE, TTL).await.unwrap(),
+        Claim::Done {
+            result: "sent:01MSG".into()
+        }
+    );
+    // A failed attempt releases its claim: the retry is not blocked.
+    assert_eq!(
+        store.claim("e2", "w1", at(0), LEASE, TTL).await.unwrap(),
+        Claim::Acquired
+    );
+    store.release("e2", "w1").await.unwrap();
+    assert_eq!(
+        store.claim("e2", "w2", at(1), LEASE, TTL).await.unwrap(),
+        Claim::Acquired
+    );
+    // A crashed attempt's claim is taken over once its lease has passed.
+    assert_eq!(
+        store.claim("e3", "w1", at(0), LEASE, TTL).await.unwrap(),
+        Claim::Acquired
+    );
+    assert!(matches!(
+        store.claim("e3", "w2", at(30), LEASE, TTL).await.unwrap(),
+        Claim::Busy { .. }
+    ));
+    assert_eq!(
+        store.claim("e3", "w2", at(61), LEASE, TTL).await.unwrap(),
+        Claim::Acquired
+    );
+    // Releasing someone else's claim does nothing.
+    store.release("e3", "w1").await.unwrap();
+    assert!(matches!(
+        store.claim("e3", "w4", at(62), LEASE, TTL).await.unwrap(),
+        Claim::Busy { .. }
+    ));
+    // A record past its TTL (DynamoDB deletes late) counts as absent.
+    assert_eq!(
+        store
+            .claim("e1", "w5", at(8 * 86_400), LEASE, TTL)
+            .await
+            .unwrap(),
+        Claim::Acquired
+    );
+}
+
+#[tokio::test]
+async fn idempotency_records_in_the_state_table() {
+    let (client, table) = state_table().await;
+    the_idempotency_rules_hold(&DynamoIdempotency::new(client, table, "test")).await;
+}
+
+#[tokio::test]
+async fn the_in_memory_store_follows_the_same_rules() {
+    the_idempotency_rules_hold(&MemoryIdempotency::default()).await;
+}
+
+#[tokio::test]
+async fn delivery_status_never_goes_backwards_and_failed_is_never_dropped() {
+    let (client, table) = state_table().await;
+    let store = DynamoDeliveryStatus::new(client, table);
+    let mut decisions = Vec::new();
+    for status in [
+        "READ",
+        "DELIVERED",
+        "QUEUED_ON_CHANNEL",
+        "READ",
+        "FAILED",
+        "SWITCHING_CHANNEL",
+    ] {
+        decisions.push(
+            store
+                .advance("acme", "01MSG", status, at(0), TTL)
+                .await
+                .unwrap(),
+        );
+    }
+    use Decision::{Forward, Stale};
+    assert_eq!(decisions, [Forward, Stale, Stale, Stale, Forward, Forward]);
+    // In order, every step is forwarded; another message is independent.
+    for status in ["QUEUED_ON_CHANNEL", "DELIVERED", "READ"] {
+        assert_eq!(
+            store
+                .advance("acme", "01OTHER", status, at(0), TTL)
+                .await
+                .unwrap(),
+            Forward
+        );
+    }
+    assert_eq!(
+        store
+            .advance("globex", "01MSG", "DELIVERED", at(0), TTL)
+            .await
+            .unwrap(),
+        Forward,
+        "tenants do not share statuses"
+    );
+}
