@@ -315,6 +315,20 @@ impl TenantConfig {
                     "webhook_secret is empty; unsigned callbacks are never accepted",
                 ));
             }
+            // Control characters cannot be typed into Sinch's dashboard, and a trailing NUL
+            // makes a different secret sign the same (HMAC zero-pads keys).
+            for (field, secret) in std::iter::once(("webhook_secret", &service.webhook_secret))
+                .chain(
+                    service
+                        .previous_webhook_secret
+                        .iter()
+                        .map(|s| ("previous_webhook_secret", s)),
+                )
+            {
+                if secret.expose_secret().chars().any(char::is_control) {
+                    return Err(at(&format!("{field} contains control characters")));
+                }
+            }
             if service
                 .previous_webhook_secret
                 .as_ref()
@@ -538,6 +552,22 @@ mod tests {
             let err = tenant(json).unwrap_err();
             assert!(
                 err.contains(&format!("retention.{field}")) && err.contains("maximum"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn webhook_secrets_with_control_characters_are_refused() {
+        for (field, value) in [
+            ("webhook_secret", "abc\u{0}"),
+            ("previous_webhook_secret", "\u{0}"),
+        ] {
+            let mut json = valid();
+            json["services"][0][field] = value.into();
+            let err = tenant(json).unwrap_err();
+            assert!(
+                err.contains(&format!("{field} contains control characters")),
                 "{err}"
             );
         }

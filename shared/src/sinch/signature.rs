@@ -200,7 +200,8 @@ pub fn sign(secret: &[u8], body: &[u8], nonce: &str, timestamp: &str) -> String 
 /// Checks, in order: the algorithm header (absent or exactly `HmacSHA256`); the timestamp
 /// (`|now - timestamp| <= window`); that at least one secret is configured; then the HMAC against
 /// each secret in turn, comparing in constant time. Empty secrets are skipped: an empty key would
-/// let anyone forge a signature, so it is treated as "not configured".
+/// let anyone forge a signature, so it is treated as "not configured". So are secrets of only
+/// NUL characters: HMAC pads a short key with zero bytes, which makes them the empty key.
 pub fn verify(
     headers: &SignatureHeaders,
     body: &[u8],
@@ -220,7 +221,7 @@ pub fn verify(
     let usable = secrets
         .iter()
         .enumerate()
-        .filter(|(_, secret)| !secret.expose_secret().is_empty());
+        .filter(|(_, secret)| is_usable_secret(secret.expose_secret()));
     if usable.clone().next().is_none() {
         return Err(SignatureError::NoSecretConfigured);
     }
@@ -244,6 +245,11 @@ pub fn verify(
         }
     }
     Err(SignatureError::Mismatch)
+}
+
+/// A secret that is not, for HMAC, the empty key (HMAC zero-pads keys shorter than a block).
+pub fn is_usable_secret(secret: &str) -> bool {
+    secret.bytes().any(|b| b != 0)
 }
 
 /// Parses the timestamp header (Unix seconds, digits only) and checks it against the window,
@@ -351,6 +357,19 @@ mod tests {
             check_timestamp("999999999999999999", at(0), DEFAULT_WINDOW),
             Err(SignatureError::StaleTimestamp { skew_seconds }) if skew_seconds < 0
         ));
+    }
+
+    #[test]
+    fn a_secret_of_only_nul_characters_is_the_empty_key_and_is_never_used() {
+        // Found by fuzzing: HMAC zero-pads keys, so "\0" signs exactly as "" does.
+        let body = b"{}";
+        let headers = SignatureHeaders::signed(b"", body, "n", "1790000000");
+        let nul = SecretString::from("\0\0".to_owned());
+        assert_eq!(
+            verify(&headers, body, &[&nul], at(1_790_000_000), DEFAULT_WINDOW),
+            Err(SignatureError::NoSecretConfigured)
+        );
+        assert!(!is_usable_secret("\0") && !is_usable_secret("") && is_usable_secret("a\0"));
     }
 
     #[test]

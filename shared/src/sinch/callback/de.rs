@@ -22,6 +22,12 @@ pub(crate) trait OpenEnum {
 /// because a time is never worth losing a callback over.
 pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
+    // Four-digit years only, as RFC 3339 has them: chrono's patterns would also take a signed or
+    // five-digit year, which no Sinch time has and which cannot be written back as RFC 3339.
+    let bytes = text.as_bytes();
+    if !(bytes.len() > 4 && bytes[..4].iter().all(u8::is_ascii_digit) && bytes[4] == b'-') {
+        return None;
+    }
     DateTime::parse_from_rfc3339(text)
         .map(|time| time.with_timezone(&Utc))
         .ok()
@@ -147,4 +153,27 @@ pub(crate) fn member<T: serde::de::DeserializeOwned>(
     value: &Value,
 ) -> Result<T, serde_json::Error> {
     T::deserialize(value).map_err(|err| serde_json::Error::custom(format_args!("{key}: {err}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_four_digit_years_are_times() {
+        // Found by fuzzing: chrono's patterns take these, and they cannot be written back.
+        for text in [
+            "+12345-01-01T00:00:00Z",
+            "-0001-01-01T00:00:00",
+            "12345-01-01T00:00:00",
+        ] {
+            assert_eq!(parse_time(text), None, "{text}");
+        }
+        let time = parse_time("2022-02-07T20:01:09.892757478Z").unwrap();
+        assert_eq!(parse_time(&time.to_rfc3339()), Some(time));
+        assert!(
+            parse_time("2026-11-21T08:17:44").is_some(),
+            "no offset: UTC"
+        );
+    }
 }
