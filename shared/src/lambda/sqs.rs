@@ -63,10 +63,10 @@ pub fn groups<R: FifoRecord>(records: &[R]) -> Vec<Vec<usize>> {
 /// Runs `handle` over the records: groups concurrently (at most `concurrency` at once), each
 /// group in order, stopping a group at its first failure. Returns each record's outcome, in the
 /// records' order.
-pub async fn run<R, F, Fut, E>(records: &[R], concurrency: usize, handle: F) -> Vec<Outcome>
+pub async fn run<'a, R, F, Fut, E>(records: &'a [R], concurrency: usize, handle: F) -> Vec<Outcome>
 where
     R: FifoRecord,
-    F: Fn(&R) -> Fut,
+    F: Fn(&'a R) -> Fut,
     Fut: Future<Output = Result<(), E>>,
     E: std::fmt::Display,
 {

@@ -172,6 +172,16 @@ impl AddressPolicy {
         check_ip(addr.ip())
     }
 
+    /// Whether a resolved address may be connected to when the port is not known yet (the
+    /// resolver sees names, not ports): public addresses, and loopback addresses that some
+    /// allowed local endpoint uses. The URL's port is checked before each request.
+    pub fn check_resolved(&self, ip: IpAddr) -> Result<(), Refused> {
+        if self.allowed_local.iter().any(|allowed| allowed.ip() == ip) {
+            return Ok(());
+        }
+        check_ip(ip)
+    }
+
     /// Plain http is allowed only to an allowed local endpoint.
     pub fn allows_plain_http(&self, host: &str, port: u16) -> bool {
         let host = host.trim_start_matches('[').trim_end_matches(']');

@@ -102,6 +102,34 @@ impl DeliveryStatusStore for DynamoDeliveryStatus {
     }
 }
 
+/// In memory, with the same rule, for handler tests.
+#[derive(Default)]
+pub struct MemoryDeliveryStatus {
+    ranks: std::sync::Mutex<std::collections::HashMap<String, u8>>,
+}
+
+impl DeliveryStatusStore for MemoryDeliveryStatus {
+    async fn advance(
+        &self,
+        tenant: &str,
+        message_id: &str,
+        status: &str,
+        _now: DateTime<Utc>,
+        _ttl: std::time::Duration,
+    ) -> Result<Decision, StateError> {
+        let Some(rank) = rank(status) else {
+            return Ok(Decision::Forward);
+        };
+        let mut ranks = self.ranks.lock().unwrap_or_else(|p| p.into_inner());
+        let key = format!("{tenant}#{message_id}");
+        if ranks.get(&key).is_some_and(|known| *known >= rank) {
+            return Ok(Decision::Stale);
+        }
+        ranks.insert(key, rank);
+        Ok(Decision::Forward)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,264 @@
+//! The inbound stage's work for one `ingest.fifo` record, independent of Lambda:
+//!
+//! 1. claim the event's id (the state table): an event forwarded before, even days ago, is not
+//!    forwarded again; an attempt that fails releases its claim so its retry is not blocked;
+//! 2. a delivery report that would move its message's status backwards is dropped (counted);
+//! 3. every pending media item is stored in S3 (or marked failed, with why);
+//! 4. the event goes to its queue (the queue's target from the config, or `events.fifo`) in
+//!    the same message group, with the `event_id` as the de-duplication id;
+//! 5. the claim is completed. Only then is the record done (the batch runner reports it so).
+
+use chrono::{DateTime, Utc};
+use switchboard_shared::config::{ConfigCache, TenantConfigSource, TenantId};
+use switchboard_shared::contract::{EventBody, InboundEvent, MediaStatus};
+use switchboard_shared::error::{Classify, Retry};
+use switchboard_shared::sqs::escape_for_sqs;
+use switchboard_shared::state::delivery::{Decision, DeliveryStatusStore};
+use switchboard_shared::state::idempotency::{Claim, IdempotencyStore};
+use tracing::{info, warn};
+
+use crate::fetch::{FetchError, SafeFetcher};
+use crate::forward::{EventQueue, Outgoing};
+use crate::media::{ItemPlace, Limits, store_item};
+use crate::settings::Settings;
+use crate::store::MediaStore;
+
+/// A record as the batch runner hands it over.
+#[derive(Debug, Clone)]
+pub struct Record<'a> {
+    pub body: &'a str,
+    /// The record's message group on `ingest.fifo`, kept on the target queue.
+    pub group_id: &'a str,
+}
+
+/// What became of a record that succeeded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Forwarded {
+        event_id: String,
+        queue_url: String,
+    },
+    /// Forwarded before (a redelivery, or a callback Sinch sent again later).
+    AlreadyForwarded {
+        event_id: String,
+    },
+    /// A delivery report older than the status already forwarded.
+    StaleDelivery {
+        event_id: String,
+    },
+}
+
+/// Why a record failed; it and the rest of its group come back.
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    #[error("the record is not an inbound event: {0}")]
+    NotAnEvent(String),
+    #[error("another attempt is working on event {0}")]
+    Busy(String),
+    #[error(transparent)]
+    State(#[from] switchboard_shared::state::StateError),
+    #[error(transparent)]
+    Config(#[from] switchboard_shared::config::StoreError),
+    #[error("media: {0}")]
+    Media(FetchError),
+    #[error(transparent)]
+    Queue(#[from] switchboard_shared::error::AwsError),
+}
+
+impl Classify for StageError {
+    fn retry(&self) -> Retry {
+        match self {
+            StageError::NotAnEvent(_) => Retry::Permanent,
+            StageError::State(err) => err.retry(),
+            StageError::Config(err) if err.is_retryable() => Retry::Retryable,
+            StageError::Config(_) => Retry::Permanent,
+            StageError::Queue(err) => err.retry,
+            StageError::Busy(_) | StageError::Media(_) => Retry::Retryable,
+        }
+    }
+}
+
+pub struct MediaStage<C, I, D, S, Q> {
+    config: ConfigCache<C>,
+    idempotency: I,
+    delivery: D,
+    store: S,
+    queue: Q,
+    fetcher: SafeFetcher,
+    settings: Settings,
+    /// Who this worker is, in idempotency claims.
+    worker: String,
+}
+
+impl<C, I, D, S, Q> MediaStage<C, I, D, S, Q>
+where
+    C: TenantConfigSource,
+    I: IdempotencyStore,
+    D: DeliveryStatusStore,
+    S: MediaStore,
+    Q: EventQueue,
+{
+    pub fn new(
+        config: C,
+        idempotency: I,
+        delivery: D,
+        store: S,
+        queue: Q,
+        fetcher: SafeFetcher,
+        settings: Settings,
+    ) -> Self {
+        MediaStage {
+            config: ConfigCache::new(config, settings.config_cache_ttl),
+            idempotency,
+            delivery,
+            store,
+            queue,
+            fetcher,
+            settings,
+            worker: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+
+    pub fn queue(&self) -> &Q {
+        &self.queue
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub async fn handle(
+        &self,
+        record: Record<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, StageError> {
+        let event: InboundEvent = serde_json::from_str(record.body)
+            .map_err(|err| StageError::NotAnEvent(err.to_string()))?;
+        let event_id = event.event_id.clone();
+        let claim = self
+            .idempotency
+            .claim(
+                &event_id,
+                &self.worker,
+                now,
+                self.settings.claim_lease,
+                self.settings.idempotency_ttl,
+            )
+            .await?;
+        match claim {
+            Claim::Acquired => {}
+            Claim::Done { .. } => {
+                info!(%event_id, "already forwarded; not again");
+                return Ok(Outcome::AlreadyForwarded { event_id });
+            }
+            Claim::Busy { .. } => return Err(StageError::Busy(event_id)),
+        }
+        match self.complete_and_forward(event, record.group_id, now).await {
+            Ok((outcome, result)) => {
+                self.idempotency
+                    .complete(
+                        &event_id,
+                        &self.worker,
+                        &result,
+                        now,
+                        self.settings.idempotency_ttl,
+                    )
+                    .await?;
+                Ok(outcome)
+            }
+            Err(err) => {
+                if let Err(release) = self.idempotency.release(&event_id, &self.worker).await {
+                    // The lease ends on its own; the retry then takes the claim over.
+                    warn!(%event_id, error = %release, "could not release the claim");
+                }
+                Err(err)
+            }
+        }
+    }
+
+    async fn complete_and_forward(
+        &self,
+        mut event: InboundEvent,
+        group_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Outcome, String), StageError> {
+        let event_id = event.event_id.clone();
+        if let EventBody::Delivery { delivery } = &event.body {
+            let decision = self
+                .delivery
+                .advance(
+                    &event.tenant,
+                    &delivery.message_id,
+                    &delivery.status,
+                    now,
+                    self.settings.idempotency_ttl,
+                )
+                .await?;
+            if decision == Decision::Stale {
+                warn!(%event_id, message_id = %delivery.message_id, status = %delivery.status, metric = "stale_delivery_report", "delivery report older than the status already forwarded; dropped");
+                return Ok((Outcome::StaleDelivery { event_id }, "stale".into()));
+            }
+        }
+        if let EventBody::Message { message } = &mut event.body {
+            let limits = Limits {
+                max_bytes: self.settings.max_media_bytes,
+            };
+            for (index, item) in message.media.iter_mut().enumerate() {
+                if item.status != MediaStatus::Pending {
+                    continue;
+                }
+                let place = ItemPlace {
+                    tenant: &event.tenant,
+                    event_id: &event_id,
+                    index,
+                    now,
+                };
+                store_item(&self.fetcher, &self.store, &limits, &place, item)
+                    .await
+                    .map_err(StageError::Media)?;
+            }
+        }
+        let queue_url = self.target_queue(&event).await?;
+        let body = escape_for_sqs(
+            serde_json::to_string(&event).map_err(|err| StageError::NotAnEvent(err.to_string()))?,
+        );
+        self.queue
+            .send(&Outgoing {
+                queue_url: queue_url.clone(),
+                group_id: group_id.to_owned(),
+                deduplication_id: event_id.clone(),
+                body,
+                kind: event.body.kind(),
+                tenant: event.tenant.clone(),
+            })
+            .await?;
+        info!(%event_id, tenant = %event.tenant, kind = event.body.kind(), "forwarded");
+        Ok((
+            Outcome::Forwarded {
+                event_id,
+                queue_url,
+            },
+            "forwarded".into(),
+        ))
+    }
+
+    /// The queue's own target when the config names one, else the events queue.
+    async fn target_queue(&self, event: &InboundEvent) -> Result<String, StageError> {
+        let default = self.settings.events_queue_url.clone();
+        let (Some(address), Ok(tenant_id)) = (&event.queue_address, TenantId::parse(&event.tenant))
+        else {
+            return Ok(default);
+        };
+        let Some(tenant) = self.config.tenant(&tenant_id).await? else {
+            return Ok(default);
+        };
+        Ok(tenant
+            .queue(address)
+            .and_then(|queue| queue.target_queue_url.clone())
+            .unwrap_or(default))
+    }
+}

@@ -1,0 +1,62 @@
+//! SQS (Lambda's event source mapping) → the FIFO batch runner → the handler, and the partial
+//! batch response back. The local event-source shell calls [`handle_batch`] the same way.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use chrono::Utc;
+use lambda_runtime::{Error, LambdaEvent};
+use switchboard_shared::config::TenantConfigSource;
+use switchboard_shared::lambda::sqs::{FifoRecord, Outcome as RecordOutcome, batch_response, run};
+use switchboard_shared::state::delivery::DeliveryStatusStore;
+use switchboard_shared::state::idempotency::IdempotencyStore;
+use tracing::warn;
+
+use crate::forward::EventQueue;
+use crate::handler::{MediaStage, Record};
+use crate::store::MediaStore;
+
+pub async fn handle_batch<C, I, D, S, Q>(
+    stage: &MediaStage<C, I, D, S, Q>,
+    event: SqsEvent,
+) -> SqsBatchResponse
+where
+    C: TenantConfigSource,
+    I: IdempotencyStore,
+    D: DeliveryStatusStore,
+    S: MediaStore,
+    Q: EventQueue,
+{
+    let concurrency = stage.settings().group_concurrency;
+    let outcomes = run(&event.records, concurrency, |message| async move {
+        let record = Record {
+            body: message.body.as_deref().unwrap_or_default(),
+            group_id: message
+                .group_id()
+                .unwrap_or(FifoRecord::message_id(message)),
+        };
+        stage.handle(record, Utc::now()).await.map(|_| ())
+    })
+    .await;
+    for (message, outcome) in event.records.iter().zip(&outcomes) {
+        if let RecordOutcome::Failed(reason) = outcome {
+            warn!(message_id = FifoRecord::message_id(message), %reason, "record failed; it and the rest of its group come back");
+        }
+    }
+    batch_response(&event.records, &outcomes)
+}
+
+pub async fn run_lambda<C, I, D, S, Q>(stage: MediaStage<C, I, D, S, Q>) -> Result<(), Error>
+where
+    C: TenantConfigSource,
+    I: IdempotencyStore,
+    D: DeliveryStatusStore,
+    S: MediaStore,
+    Q: EventQueue,
+{
+    let stage = &stage;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: LambdaEvent<SqsEvent>| async move {
+            Ok::<_, Error>(handle_batch(stage, event.payload).await)
+        },
+    ))
+    .await
+}

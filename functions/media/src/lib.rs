@@ -1,0 +1,53 @@
+//! The inbound stage: `ingest.fifo` → customer media into S3 → de-duplicated events, in
+//! per-conversation order, on the contact center's queue.
+//!
+//! [`handler`] holds the logic and knows nothing of Lambda; [`lambda_shell`] (Lambda's SQS
+//! event source) and the local event-source shell (`make dev`) are the ways in.
+
+pub mod fetch;
+pub mod forward;
+pub mod handler;
+pub mod lambda_shell;
+pub mod media;
+pub mod settings;
+pub mod store;
+
+use std::time::Duration;
+
+use switchboard_shared::config::ConfigStore;
+use switchboard_shared::state::delivery::DynamoDeliveryStatus;
+use switchboard_shared::state::idempotency::DynamoIdempotency;
+
+pub use handler::{MediaStage, Outcome, Record};
+
+/// The stage wired to real AWS clients (moto locally).
+pub type AwsMediaStage = MediaStage<
+    ConfigStore,
+    DynamoIdempotency,
+    DynamoDeliveryStatus,
+    store::S3MediaStore,
+    forward::SqsEventQueue,
+>;
+
+/// Builds the clients once per process; reused by every batch of a warm container.
+pub async fn build(settings: settings::Settings) -> Result<AwsMediaStage, String> {
+    let sdk = switchboard_shared::aws::load_function_sdk_config_with_timeouts(
+        Duration::from_secs(10),
+        Duration::from_secs(30),
+    )
+    .await;
+    let dynamodb = switchboard_shared::aws::dynamodb_client(&sdk);
+    let fetcher = fetch::SafeFetcher::new(settings.address_policy.clone())?;
+    Ok(MediaStage::new(
+        ConfigStore::new(dynamodb.clone(), settings.config_table.clone()),
+        DynamoIdempotency::new(dynamodb.clone(), settings.state_table.clone(), "inbound"),
+        DynamoDeliveryStatus::new(dynamodb, settings.state_table.clone()),
+        store::S3MediaStore::new(
+            switchboard_shared::aws::s3_client(&sdk),
+            settings.media_bucket.clone(),
+        ),
+        forward::SqsEventQueue::new(switchboard_shared::aws::sqs_client(&sdk)),
+        fetcher,
+        settings,
+    ))
+}

@@ -1,0 +1,120 @@
+//! The inbound stage's settings, read from the environment once at start-up and validated.
+
+use std::time::Duration;
+
+use switchboard_shared::config::DEFAULT_CACHE_TTL;
+use switchboard_shared::media::address_policy::AddressPolicy;
+use switchboard_shared::settings::Env;
+pub use switchboard_shared::settings::SettingsError;
+
+/// WhatsApp's document limit: the largest file a customer can send on any channel we serve.
+pub const DEFAULT_MAX_MEDIA_BYTES: u64 = 100 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub config_table: String,
+    pub state_table: String,
+    pub events_queue_url: String,
+    pub media_bucket: String,
+    pub config_cache_ttl: Duration,
+    /// Message groups handled at once within a batch.
+    pub group_concurrency: usize,
+    /// How long "this event was forwarded" is remembered: well past SQS's 4-day retention.
+    pub idempotency_ttl: Duration,
+    /// How long a claim blocks other workers before a crashed one is presumed dead.
+    pub claim_lease: Duration,
+    pub max_media_bytes: u64,
+    /// Loopback endpoints a local run may fetch media from (`SWITCHBOARD_MEDIA_ALLOW_LOCAL`).
+    pub address_policy: AddressPolicy,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Settings, SettingsError> {
+        Settings::from(&Env::process())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
+        Settings::from(&Env::from_lookup(get))
+    }
+
+    fn from<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Settings, SettingsError> {
+        let allow_local = env
+            .optional("SWITCHBOARD_MEDIA_ALLOW_LOCAL")
+            .unwrap_or_default();
+        Ok(Settings {
+            config_table: env.required("SWITCHBOARD_CONFIG_TABLE")?,
+            state_table: env.required("SWITCHBOARD_STATE_TABLE")?,
+            events_queue_url: env.required("SWITCHBOARD_EVENTS_QUEUE_URL")?,
+            media_bucket: env.required("SWITCHBOARD_MEDIA_BUCKET")?,
+            config_cache_ttl: env.seconds(
+                "SWITCHBOARD_CONFIG_CACHE_TTL_SECS",
+                DEFAULT_CACHE_TTL,
+                0..=3600,
+            )?,
+            group_concurrency: env.number("SWITCHBOARD_MEDIA_GROUP_CONCURRENCY", 4, 1..=10)?
+                as usize,
+            idempotency_ttl: Duration::from_secs(
+                env.number("SWITCHBOARD_IDEMPOTENCY_TTL_DAYS", 14, 5..=365)? * 86_400,
+            ),
+            claim_lease: env.seconds(
+                "SWITCHBOARD_CLAIM_LEASE_SECS",
+                Duration::from_secs(120),
+                10..=3600,
+            )?,
+            max_media_bytes: env.number(
+                "SWITCHBOARD_MAX_MEDIA_BYTES",
+                DEFAULT_MAX_MEDIA_BYTES,
+                1024..=5 * 1024 * 1024 * 1024,
+            )?,
+            address_policy: AddressPolicy::with_allowed_local(&allow_local).map_err(|problem| {
+                SettingsError::Invalid {
+                    name: "SWITCHBOARD_MEDIA_ALLOW_LOCAL",
+                    problem,
+                }
+            })?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(extra: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let pairs: Vec<(String, String)> = [
+            ("SWITCHBOARD_CONFIG_TABLE", "config"),
+            ("SWITCHBOARD_STATE_TABLE", "state"),
+            ("SWITCHBOARD_EVENTS_QUEUE_URL", "http://sqs/events.fifo"),
+            ("SWITCHBOARD_MEDIA_BUCKET", "media"),
+        ]
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        Settings::from_lookup(|name| {
+            pairs
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn defaults_and_the_idempotency_ttl_outlives_sqs_retention() {
+        let settings = settings(&[]).unwrap();
+        assert!(settings.idempotency_ttl > Duration::from_secs(4 * 86_400));
+        assert_eq!(settings.max_media_bytes, DEFAULT_MAX_MEDIA_BYTES);
+        assert_eq!(settings.address_policy, AddressPolicy::default());
+    }
+
+    #[test]
+    fn only_loopback_endpoints_can_be_allowed_and_the_variable_is_named() {
+        assert!(settings(&[("SWITCHBOARD_MEDIA_ALLOW_LOCAL", "127.0.0.1:8080")]).is_ok());
+        let err = settings(&[("SWITCHBOARD_MEDIA_ALLOW_LOCAL", "10.0.0.1:80")]).unwrap_err();
+        assert!(
+            err.to_string().contains("SWITCHBOARD_MEDIA_ALLOW_LOCAL"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,362 @@
+//! The inbound stage on in-memory ports and a local HTTP server that serves files of several
+//! types, missing and failing ones, false claims, lies about length, and redirects (also to
+//! addresses that must never be fetched). One test per row of the failure table this stage owns.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::{TimeZone, Utc};
+use http::{Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use switchboard_media::fetch::SafeFetcher;
+use switchboard_media::forward::MemoryEventQueue;
+use switchboard_media::settings::Settings;
+use switchboard_media::store::MemoryMediaStore;
+use switchboard_media::{MediaStage, Outcome, Record};
+use switchboard_shared::config::memory::{MemoryConfigSource, sample_tenant};
+use switchboard_shared::contract::{EventBody, InboundEvent, MediaStatus};
+use switchboard_shared::media::address_policy::AddressPolicy;
+use switchboard_shared::state::delivery::MemoryDeliveryStatus;
+use switchboard_shared::state::idempotency::MemoryIdempotency;
+
+type Stage = MediaStage<
+    MemoryConfigSource,
+    MemoryIdempotency,
+    MemoryDeliveryStatus,
+    MemoryMediaStore,
+    MemoryEventQueue,
+>;
+
+const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+const OGG: &[u8] = b"OggS\0\x02\0\0\0\0\0\0\0\0\x01\x02\x03\x04";
+const PDF: &[u8] = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n";
+
+async fn serve(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = request.uri().path().to_owned();
+    let reply = |status: u16, content_type: &str, body: Vec<u8>| {
+        Response::builder()
+            .status(status)
+            .header("content-type", content_type)
+            .body(Full::new(Bytes::from(body)))
+            .unwrap()
+    };
+    let redirect = |to: String| {
+        Response::builder()
+            .status(StatusCode::FOUND)
+            .header("location", to)
+            .body(Full::new(Bytes::new()))
+            .unwrap()
+    };
+    Ok(match path.as_str() {
+        "/image.png" => reply(200, "image/png", PNG.to_vec()),
+        "/voice.ogg" => reply(200, "audio/ogg; codecs=opus", OGG.to_vec()),
+        "/doc.pdf" => reply(200, "application/octet-stream", PDF.to_vec()),
+        "/fake.png" => reply(
+            200,
+            "image/png",
+            b"<html><script>alert(1)</script></html>".to_vec(),
+        ),
+        "/page.html" => reply(200, "text/html", b"<html></html>".to_vec()),
+        "/big.pdf" => {
+            let mut body = PDF.to_vec();
+            body.resize(3 * 1024 * 1024, b'x');
+            reply(200, "application/pdf", body)
+        }
+        "/missing" => reply(404, "text/plain", b"no".to_vec()),
+        "/flaky" => reply(503, "text/plain", b"later".to_vec()),
+        "/to-metadata" => redirect("http://169.254.169.254/latest/meta-data/".into()),
+        "/to-private" => redirect("https://10.0.0.1/x.png".into()),
+        "/to-image" => redirect("/image.png".into()),
+        other if other.starts_with("/hop/") => {
+            let n: u32 = other[5..].parse().unwrap_or(0);
+            redirect(format!("/hop/{}", n + 1))
+        }
+        _ => reply(404, "text/plain", Vec::new()),
+    })
+}
+
+async fn file_server() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service_fn(serve))
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+fn settings(allow: &str) -> Settings {
+    let pairs = [
+        ("SWITCHBOARD_CONFIG_TABLE", "config".to_owned()),
+        ("SWITCHBOARD_STATE_TABLE", "state".to_owned()),
+        (
+            "SWITCHBOARD_EVENTS_QUEUE_URL",
+            "http://sqs/events.fifo".to_owned(),
+        ),
+        ("SWITCHBOARD_MEDIA_BUCKET", "media".to_owned()),
+        ("SWITCHBOARD_MAX_MEDIA_BYTES", (1024 * 1024).to_string()),
+        ("SWITCHBOARD_MEDIA_ALLOW_LOCAL", allow.to_owned()),
+    ];
+    Settings::from_lookup(|name| {
+        pairs
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+    })
+    .unwrap()
+}
+
+async fn stage() -> (Stage, SocketAddr) {
+    let addr = file_server().await;
+    let settings = settings(&addr.to_string());
+    let config = MemoryConfigSource::default();
+    let mut tenant = sample_tenant("acme");
+    tenant["queues"] = serde_json::json!([{
+        "address": "01ACMEAPP@whatsapp.sinchconversation.com", "service": "main",
+        "target_queue_url": "http://sqs/acme-whatsapp.fifo"
+    }]);
+    config.insert(tenant);
+    let fetcher = SafeFetcher::new(settings.address_policy.clone()).unwrap();
+    let stage = MediaStage::new(
+        config,
+        MemoryIdempotency::default(),
+        MemoryDeliveryStatus::default(),
+        MemoryMediaStore::default(),
+        MemoryEventQueue::default(),
+        fetcher,
+        settings,
+    );
+    (stage, addr)
+}
+
+fn media_event(event_id: &str, urls: &[String]) -> String {
+    let media: Vec<serde_json::Value> = urls
+        .iter()
+        .map(|url| serde_json::json!({"source_url": url, "thumbnail_url": null, "filename": null, "caption": null,
+            "status": "pending", "s3_key": null, "url": null, "url_expires_at": null, "content_type": null,
+            "size_bytes": null, "failure_reason": null}))
+        .collect();
+    serde_json::json!({
+        "schema_version": 1, "event_id": event_id, "tenant": "acme", "service": "main",
+        "queue_address": "01ACMEAPP@whatsapp.sinchconversation.com", "app_id": "01ACMEAPP", "project_id": "p",
+        "channel": "WHATSAPP", "contact": null, "conversation_id": "01CONV", "processing_mode": "CONVERSATION",
+        "sinch_times": {"accepted_time": null, "event_time": null}, "received_at": "2026-12-01T00:00:00Z",
+        "correlation_id": null, "attached_data": {}, "message_metadata": null, "reply_id": null,
+        "kind": "message", "message": {"message_id": "01MSG", "content_kind": "media_message", "text": null,
+            "media": media, "location": null, "choice_response": null, "quoted_message": null,
+            "sender_id": null, "raw_content": null}
+    })
+    .to_string()
+}
+
+fn dlr_event(event_id: &str, status: &str) -> String {
+    serde_json::json!({
+        "schema_version": 1, "event_id": event_id, "tenant": "acme", "service": "main",
+        "queue_address": null, "app_id": "01ACMEAPP", "project_id": "p", "channel": "WHATSAPP", "contact": null,
+        "conversation_id": "01CONV", "processing_mode": null,
+        "sinch_times": {"accepted_time": null, "event_time": null}, "received_at": "2026-12-01T00:00:00Z",
+        "correlation_id": null, "attached_data": {}, "message_metadata": null, "reply_id": null,
+        "kind": "delivery", "delivery": {"message_id": "01AGENTMSG", "status": status, "reason": null, "metadata": null}
+    })
+    .to_string()
+}
+
+async fn handle(
+    stage: &Stage,
+    body: &str,
+) -> Result<Outcome, switchboard_media::handler::StageError> {
+    let now = Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap();
+    stage
+        .handle(
+            Record {
+                body,
+                group_id: "acme/c/01CONV",
+            },
+            now,
+        )
+        .await
+}
+
+fn forwarded(stage: &Stage) -> Vec<InboundEvent> {
+    stage
+        .queue()
+        .sent()
+        .iter()
+        .map(|o| serde_json::from_str(&o.body).unwrap())
+        .collect()
+}
+
+fn items(event: &InboundEvent) -> Vec<switchboard_shared::contract::MediaItem> {
+    match &event.body {
+        EventBody::Message { message } => message.media.clone(),
+        _ => panic!("not a message"),
+    }
+}
+
+#[tokio::test]
+async fn media_is_stored_with_its_real_type_and_the_event_forwarded_to_the_queues_target() {
+    let (stage, addr) = stage().await;
+    let urls: Vec<String> = ["image.png", "voice.ogg", "doc.pdf", "to-image"]
+        .iter()
+        .map(|p| format!("http://{addr}/{p}"))
+        .collect();
+    let outcome = handle(&stage, &media_event("ev1", &urls)).await.unwrap();
+    assert!(
+        matches!(outcome, Outcome::Forwarded { ref queue_url, .. } if queue_url == "http://sqs/acme-whatsapp.fifo"),
+        "{outcome:?}"
+    );
+    let sent = stage.queue().sent();
+    assert_eq!(
+        (sent[0].group_id.as_str(), sent[0].deduplication_id.as_str()),
+        ("acme/c/01CONV", "ev1")
+    );
+    let media = items(&forwarded(&stage)[0]);
+    let types: Vec<_> = media
+        .iter()
+        .map(|i| (i.status, i.content_type.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            (MediaStatus::Stored, "image/png".to_owned()),
+            (MediaStatus::Stored, "audio/ogg".to_owned()),
+            (MediaStatus::Stored, "application/pdf".to_owned()),
+            (MediaStatus::Stored, "image/png".to_owned()),
+        ]
+    );
+    let objects = stage.store().objects.lock().unwrap().clone();
+    let key = media[0].s3_key.clone().unwrap();
+    assert!(
+        key.starts_with("inbound/acme/2026-12-01/ev1/0-image.png"),
+        "{key}"
+    );
+    assert_eq!(objects[&key].1, PNG, "the exact bytes");
+    assert_eq!(media[2].size_bytes, Some(PDF.len() as u64));
+}
+
+#[tokio::test]
+async fn permanent_media_failures_forward_the_event_with_the_item_failed_and_why() {
+    let (stage, addr) = stage().await;
+    let cases = [
+        (format!("http://{addr}/missing"), "404"),
+        (format!("http://{addr}/fake.png"), "does not look like"),
+        (format!("http://{addr}/page.html"), "text/html"),
+        (format!("http://{addr}/big.pdf"), "larger than the limit"),
+        (format!("http://{addr}/to-metadata"), "http"),
+        (format!("http://{addr}/to-private"), "blocked address"),
+        (format!("http://{addr}/hop/0"), "redirect"),
+        ("https://127.0.0.1/x.png".to_owned(), "blocked address"),
+        ("https://10.0.0.1/x.png".to_owned(), "blocked address"),
+        (
+            "https://169.254.169.254/latest/meta-data/".to_owned(),
+            "metadata",
+        ),
+        ("https://[::1]/x.png".to_owned(), "blocked address"),
+        ("https://localhost/x.png".to_owned(), "blocked address"),
+        ("http://example.com/x.png".to_owned(), "https only"),
+    ];
+    let urls: Vec<String> = cases.iter().map(|(u, _)| u.clone()).collect();
+    handle(&stage, &media_event("ev2", &urls)).await.unwrap();
+    let media = items(&forwarded(&stage)[0]);
+    for ((url, why), item) in cases.iter().zip(&media) {
+        assert_eq!(item.status, MediaStatus::Failed, "{url}");
+        let reason = item.failure_reason.clone().unwrap_or_default();
+        assert!(reason.contains(why), "{url}: {reason}");
+    }
+    assert!(
+        stage.store().objects.lock().unwrap().is_empty(),
+        "nothing stored"
+    );
+}
+
+#[tokio::test]
+async fn a_transient_failure_fails_the_record_and_forwards_nothing_until_it_passes() {
+    let (stage, addr) = stage().await;
+    let body = media_event("ev3", &[format!("http://{addr}/flaky")]);
+    assert!(handle(&stage, &body).await.is_err());
+    assert!(stage.queue().sent().is_empty(), "never forwarded half-done");
+    // The claim was released: a retry is not blocked (and would forward once it passes).
+    stage.queue().fail(true);
+    let retry = media_event("ev3", &[format!("http://{addr}/image.png")]);
+    assert!(handle(&stage, &retry).await.is_err(), "the queue is down");
+    stage.queue().fail(false);
+    assert!(matches!(
+        handle(&stage, &retry).await.unwrap(),
+        Outcome::Forwarded { .. }
+    ));
+}
+
+#[tokio::test]
+async fn the_same_event_is_forwarded_once_however_often_it_comes() {
+    let (stage, addr) = stage().await;
+    let body = media_event("ev4", &[format!("http://{addr}/image.png")]);
+    for _ in 0..3 {
+        handle(&stage, &body).await.unwrap();
+    }
+    assert_eq!(stage.queue().sent().len(), 1);
+    assert!(matches!(
+        handle(&stage, &body).await.unwrap(),
+        Outcome::AlreadyForwarded { .. }
+    ));
+}
+
+#[tokio::test]
+async fn delivery_reports_out_of_order_never_move_a_status_backwards() {
+    let (stage, _) = stage().await;
+    for (id, status) in [
+        ("d1", "DELIVERED"),
+        ("d2", "QUEUED_ON_CHANNEL"),
+        ("d3", "READ"),
+        ("d4", "DELIVERED"),
+        ("d5", "FAILED"),
+    ] {
+        handle(&stage, &dlr_event(id, status)).await.unwrap();
+    }
+    let statuses: Vec<String> = forwarded(&stage)
+        .iter()
+        .map(|e| match &e.body {
+            EventBody::Delivery { delivery } => delivery.status.clone(),
+            _ => panic!(),
+        })
+        .collect();
+    assert_eq!(statuses, ["DELIVERED", "READ", "FAILED"]);
+    assert_eq!(
+        stage.queue().sent()[0].queue_url,
+        "http://sqs/events.fifo",
+        "no queue address: the events queue"
+    );
+}
+
+#[tokio::test]
+async fn a_record_that_is_not_an_event_fails_without_forwarding() {
+    let (stage, _) = stage().await;
+    assert!(handle(&stage, "{not json").await.is_err());
+    assert!(stage.queue().sent().is_empty());
+}
+
+#[tokio::test]
+async fn without_the_local_allow_list_loopback_is_never_fetched() {
+    let addr = file_server().await;
+    let fetcher = SafeFetcher::new(AddressPolicy::default()).unwrap();
+    let err = fetcher
+        .get(&format!("http://{addr}/image.png"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("https only"), "{err}");
+    let _ = Duration::ZERO;
+}
