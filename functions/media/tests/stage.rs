@@ -4,7 +4,6 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use bytes::Bytes;
 use chrono::{TimeZone, Utc};
@@ -358,5 +357,4 @@ async fn without_the_local_allow_list_loopback_is_never_fetched() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("https only"), "{err}");
-    let _ = Duration::ZERO;
 }
