@@ -33,29 +33,30 @@ pub fn workspace_root() -> PathBuf {
 /// does not rebuild a workspace binary for `cargo test -p switchboard-e2e`, so without this a
 /// test could run yesterday's webhook. Once per test process; a no-op when it is fresh.
 fn webhook_binary() -> PathBuf {
-    static BUILT: std::sync::Once = std::sync::Once::new();
-    BUILT.call_once(|| {
+    function_binary("webhook")
+}
+
+/// A function binary (`webhook`, `media`, …) built from the current sources, once per test
+/// process and binary.
+pub fn function_binary(name: &'static str) -> PathBuf {
+    static BUILT: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
+    if !built.contains(&name) {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "switchboard-webhook",
-                "--bin",
-                "webhook",
-            ])
+            .args(["build", "--quiet", "--bin", name])
             .current_dir(workspace_root())
             .status()
             .expect("run cargo build");
-        assert!(status.success(), "building the webhook failed");
-    });
+        assert!(status.success(), "building {name} failed");
+        built.push(name);
+    }
     let exe = std::env::current_exe().expect("test binary path");
     let dir = exe
         .parent()
         .and_then(|deps| deps.parent())
         .expect("target profile dir");
-    let binary = dir.join("webhook");
+    let binary = dir.join(name);
     assert!(binary.exists(), "{} is missing", binary.display());
     binary
 }
@@ -108,12 +109,16 @@ pub struct Running {
     /// The webhook's log (stderr, at `info`), for tests that check what is logged.
     pub log_path: PathBuf,
     child: Child,
+    /// Other functions started for this test (the media stage).
+    others: Vec<Child>,
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        for child in std::iter::once(&mut self.child).chain(self.others.iter_mut()) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -191,6 +196,7 @@ impl Running {
             s3: switchboard_shared::aws::s3_client(&sdk),
             log_path,
             child,
+            others: Vec::new(),
         }
     }
 
@@ -219,6 +225,49 @@ impl Running {
 
     pub fn post(&self, path: &str, body: &[u8], headers: &[(&str, &str)]) -> (u16, String) {
         http_post(&format!("{}{}", self.base_url, path), body, headers)
+    }
+
+    /// Starts the inbound stage (the `media` binary, polling this stack's ingest queue) with
+    /// `extra_env`; it stops with this `Running`.
+    pub fn start_media(&mut self, extra_env: &[(&str, &str)]) {
+        let env = self
+            .stack
+            .function_environment("MediaFunction")
+            .expect("media env");
+        let log = std::fs::File::create(self.log_path.with_extension("media.log")).expect("log");
+        let mut command = Command::new(function_binary("media"));
+        command
+            .envs(env)
+            .env("SWITCHBOARD_LOCAL_SQS_WAIT_SECS", "1")
+            .env("RUST_LOG", "info");
+        for (name, value) in extra_env {
+            command.env(name, value);
+        }
+        let child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start media");
+        self.others.push(child);
+    }
+
+    /// Events on the events queue, waiting up to `timeout` for at least `count`.
+    pub async fn wait_for_events(
+        &self,
+        count: usize,
+        timeout: std::time::Duration,
+    ) -> Vec<(serde_json::Value, String)> {
+        let queue = self
+            .stack
+            .function_environment("MediaFunction")
+            .expect("media env")["SWITCHBOARD_EVENTS_QUEUE_URL"]
+            .clone();
+        let started = std::time::Instant::now();
+        let mut events = Vec::new();
+        while events.len() < count && started.elapsed() < timeout {
+            events.extend(drain(&self.sqs, &queue).await);
+        }
+        events
     }
 
     /// What the webhook logged so far.

@@ -173,11 +173,20 @@ pub fn classify(err: reqwest::Error) -> FetchError {
     if err.is_redirect() {
         return FetchError::Permanent("too many redirects".into());
     }
-    // Timeouts, resets, DNS hiccups: worth another try. The text never carries the URL.
-    FetchError::Transient(format!(
-        "the media host did not answer: {}",
-        err.without_url()
-    ))
+    // Timeouts, resets, DNS hiccups: worth another try. The text never carries the URL (it may
+    // be signed); the causes say what went wrong.
+    let mut causes = Vec::new();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        causes.push(cause.to_string());
+        source = cause.source();
+    }
+    let mut text = format!("the media host did not answer: {}", err.without_url());
+    for cause in causes {
+        text.push_str(": ");
+        text.push_str(&cause);
+    }
+    FetchError::Transient(text)
 }
 
 #[cfg(test)]

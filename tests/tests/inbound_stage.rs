@@ -1,0 +1,136 @@
+//! The inbound path end to end on the real binaries: a signed callback to the webhook, the
+//! media stage polling `ingest.fifo` as Lambda's event source would, customer media stored in
+//! S3 from a local file server, and one event per callback on `events.fifo`, in order.
+
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use switchboard_e2e::*;
+
+const MAIN: &str = "/acme/sms/sinchconversation/main";
+const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+
+/// Answers every request with the PNG; returns its `host:port`.
+fn png_server() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("address").to_string();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            // The whole request head first: closing with unread bytes would reset the
+            // connection and lose the answer.
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buffer) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buffer[..n]),
+                }
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                PNG.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(PNG);
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+        }
+    });
+    address
+}
+
+fn media_callback(id: &str, url: &str) -> Vec<u8> {
+    serde_json::json!({"app_id": APP, "project_id": "p-acme", "message": {
+        "id": id, "conversation_id": "01E2ECONVERSATION", "contact_id": "01E2ECONTACT",
+        "channel_identity": {"channel": "WHATSAPP", "identity": "46712312312", "app_id": ""},
+        "contact_message": {"media_message": {"url": url}}}})
+    .to_string()
+    .into_bytes()
+}
+
+fn text_callback(id: &str) -> Vec<u8> {
+    serde_json::json!({"app_id": APP, "project_id": "p-acme", "message": {
+        "id": id, "conversation_id": "01E2ECONVERSATION", "contact_id": "01E2ECONTACT",
+        "channel_identity": {"channel": "WHATSAPP", "identity": "46712312312", "app_id": ""},
+        "contact_message": {"text_message": {"text": "after the image"}}}})
+    .to_string()
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn an_image_then_a_text_arrive_in_order_with_the_image_in_s3_and_each_once() {
+    let server = png_server();
+    let mut running = Running::start("inbound").await;
+    running.start_media(&[("SWITCHBOARD_MEDIA_ALLOW_LOCAL", &server)]);
+    let image = media_callback("01E2EIMAGE", &format!("http://{server}/photo.png"));
+    for _ in 0..3 {
+        assert_eq!(running.post_signed(MAIN, &image, SECRET, 0).0, 200);
+    }
+    assert_eq!(
+        running
+            .post_signed(MAIN, &text_callback("01E2ETEXT"), SECRET, 0)
+            .0,
+        200
+    );
+
+    let events = running.wait_for_events(2, Duration::from_secs(30)).await;
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|(event, _)| {
+            event["message"]["content_kind"]
+                .as_str()
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["media_message", "text_message"],
+        "in the order posted, each once"
+    );
+    let item = &events[0].0["message"]["media"][0];
+    assert_eq!(item["status"], "stored", "{item}");
+    assert_eq!(item["content_type"], "image/png");
+    let key = item["s3_key"].as_str().expect("s3 key");
+    let object = running
+        .s3
+        .get_object()
+        .bucket(running.env("SWITCHBOARD_MEDIA_BUCKET"))
+        .key(key)
+        .send()
+        .await
+        .expect("stored object");
+    let bytes = object.body.collect().await.expect("body").into_bytes();
+    assert_eq!(bytes.as_ref(), PNG, "the exact bytes");
+    // Nothing more arrives: the repeats were de-duplicated.
+    assert!(
+        running
+            .wait_for_events(1, Duration::from_secs(3))
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn media_at_a_forbidden_address_arrives_failed_and_why() {
+    let mut running = Running::start("inbound-ssrf").await;
+    running.start_media(&[]);
+    for (id, url) in [
+        ("01E2EMETA", "https://169.254.169.254/latest/meta-data/"),
+        ("01E2ELOOP", "http://127.0.0.1:9/x.png"),
+    ] {
+        let callback = media_callback(id, url);
+        assert_eq!(running.post_signed(MAIN, &callback, SECRET, 0).0, 200);
+    }
+    let events = running.wait_for_events(2, Duration::from_secs(30)).await;
+    assert_eq!(events.len(), 2);
+    for (event, _) in &events {
+        let item = &event["message"]["media"][0];
+        assert_eq!(item["status"], "failed", "{item}");
+        assert!(
+            item["failure_reason"]
+                .as_str()
+                .is_some_and(|r| !r.is_empty()),
+            "{item}"
+        );
+    }
+}
