@@ -38,7 +38,7 @@ pub enum MappingError {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum SinchRequest {
-    Message(SendMessageRequest),
+    Message(Box<SendMessageRequest>),
     Event(SendEventRequest),
 }
 
@@ -143,7 +143,8 @@ pub fn build_request(
     context: &SendContext<'_>,
 ) -> Result<SinchRequest, MappingError> {
     match (&command.message, command.event) {
-        (Some(message), _) => build_message(command, message, context).map(SinchRequest::Message),
+        (Some(message), _) => build_message(command, message, context)
+            .map(|request| SinchRequest::Message(Box::new(request))),
         (None, Some(event)) => Ok(SinchRequest::Event(build_event(command, event))),
         (None, None) => Err(MappingError::Empty),
     }
