@@ -405,3 +405,189 @@ async fn webhooks_contacts_and_profiles_behave_like_sinchs() {
     );
     assert_eq!(status, 400, "no channel profiles on WhatsApp");
 }
+
+/// Polls `GET /_simulator/callbacks` until `count` callbacks were posted (bounded).
+fn wait_for_callbacks(
+    sim: &switchboard_e2e::simulator::SimulatorProcess,
+    count: usize,
+) -> Vec<Value> {
+    for _ in 0..200 {
+        let (_, posted) = sim.call("GET", "/_simulator/callbacks", None);
+        let posted = posted.as_array().cloned().unwrap_or_default();
+        if posted.len() >= count {
+            return posted;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("fewer than {count} callbacks were posted");
+}
+
+#[tokio::test]
+async fn signed_delivery_reports_and_customer_messages_reach_the_real_webhook() {
+    let running = Running::start("sim-webhook").await;
+    let sim = switchboard_e2e::simulator::SimulatorProcess::start(
+        "sim-webhook",
+        &running.env("SWITCHBOARD_CONFIG_TABLE"),
+        &[
+            (
+                "SWITCHBOARD_SINCH_WEBHOOK_BASE_URL",
+                running.base_url.as_str(),
+            ),
+            ("SWITCHBOARD_SINCH_CALLBACK_DELAY_MS", "0"),
+        ],
+    );
+    let token = {
+        let (status, body, _) = http_call(
+            "POST",
+            &format!("{}/oauth2/token", sim.base_url),
+            b"grant_type=client_credentials",
+            &[("authorization", &basic("k", "ks"))],
+        );
+        assert_eq!(status, 200);
+        serde_json::from_slice::<Value>(&body).unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let send = |body: &Value| {
+        let (status, answer, _) = http_call(
+            "POST",
+            &format!("{}/v1/projects/p-acme/messages:send", sim.base_url),
+            body.to_string().as_bytes(),
+            &[("authorization", &format!("Bearer {token}"))],
+        );
+        assert_eq!(status, 200);
+        serde_json::from_slice::<Value>(&answer).unwrap()["message_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+
+    // A send that is delivered and read, then one that fails with a reason.
+    let mut delivered = text_send();
+    delivered["message_metadata"] = json!("{\"ticket\":\"T-1\"}");
+    let read_id = send(&delivered);
+    let failure = json!({"statuses": ["QUEUED_ON_CHANNEL", "FAILED"], "count": 1,
+        "reason": {"code": "OUTSIDE_ALLOWED_SENDING_WINDOW", "description": "24 h passed", "sub_code": "UNSPECIFIED_SUB_CODE"}});
+    assert_eq!(
+        sim.call("POST", "/_simulator/delivery", Some(&failure)).0,
+        200
+    );
+    let mut second = text_send();
+    second["correlation_id"] = json!("r-2");
+    let failed_id = send(&second);
+
+    // Customer messages: text, media hosted by the simulator, location.
+    let (status, mo) = sim.call(
+        "POST",
+        "/_simulator/mo",
+        Some(&json!({"app_id": APP, "identity": "46732001122", "text": "Hej!"})),
+    );
+    assert_eq!(
+        (status, mo["webhook_status"].clone()),
+        (200, json!(200)),
+        "{mo}"
+    );
+    let pdf = base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4 simulated");
+    let (_, media) = sim.call(
+        "POST",
+        "/_simulator/mo",
+        Some(&json!({"app_id": APP, "identity": "46732001122",
+        "media": {"content_type": "application/pdf", "filename": "bill.pdf", "body_base64": pdf}})),
+    );
+    assert_eq!(media["webhook_status"], 200, "{media}");
+    let (_, location) = sim.call(
+        "POST",
+        "/_simulator/mo",
+        Some(&json!({"app_id": APP, "identity": "46732001122",
+        "location": {"latitude": 55.7, "longitude": 13.1, "title": "Lund"}})),
+    );
+    assert_eq!(location["webhook_status"], 200);
+
+    let posted = wait_for_callbacks(&sim, 8);
+    for callback in &posted {
+        assert_eq!(
+            callback["status"], 200,
+            "the webhook refused a callback: {callback}"
+        );
+        assert!(
+            callback["url"]
+                .as_str()
+                .unwrap()
+                .ends_with("/acme/sms/sinchconversation/main")
+        );
+    }
+
+    // The media URL serves the exact bytes with type and length.
+    let media_url = media["media_url"].as_str().unwrap();
+    let (status, bytes, headers) = http_call("GET", media_url, b"", &[]);
+    assert_eq!(
+        (status, bytes.as_slice()),
+        (200, &b"%PDF-1.4 simulated"[..])
+    );
+    assert!(headers.contains(&("content-type".into(), "application/pdf".into())));
+    assert!(headers.contains(&("content-length".into(), "18".into())));
+
+    let events: Vec<Value> = running
+        .drain_ingest()
+        .await
+        .into_iter()
+        .map(|(event, _)| event)
+        .collect();
+    let deliveries: Vec<(String, String, Value)> = events
+        .iter()
+        .filter(|e| e["kind"] == "delivery")
+        .map(|e| {
+            (
+                e["delivery"]["message_id"].as_str().unwrap().to_owned(),
+                e["delivery"]["status"].as_str().unwrap().to_owned(),
+                e["correlation_id"].clone(),
+            )
+        })
+        .collect();
+    for expected in [
+        (read_id.clone(), "QUEUED_ON_CHANNEL", "r-1"),
+        (read_id.clone(), "DELIVERED", "r-1"),
+        (read_id.clone(), "READ", "r-1"),
+        (failed_id.clone(), "QUEUED_ON_CHANNEL", "r-2"),
+        (failed_id.clone(), "FAILED", "r-2"),
+    ] {
+        assert!(
+            deliveries
+                .iter()
+                .any(|(id, status, correlation)| *id == expected.0
+                    && status == expected.1
+                    && correlation == expected.2),
+            "missing {expected:?} in {deliveries:?}"
+        );
+    }
+    let failed = events
+        .iter()
+        .find(|e| e["delivery"]["status"] == "FAILED")
+        .unwrap();
+    assert_eq!(
+        failed["delivery"]["reason"]["code"],
+        "OUTSIDE_ALLOWED_SENDING_WINDOW"
+    );
+    let read = events
+        .iter()
+        .find(|e| e["delivery"]["status"] == "READ")
+        .unwrap();
+    assert_eq!(read["delivery"]["metadata"], "{\"ticket\":\"T-1\"}");
+    assert_eq!(read["channel"], "WHATSAPP");
+    assert_eq!(read["contact"]["channel_identity"], "46732001122");
+
+    let messages: Vec<&Value> = events.iter().filter(|e| e["kind"] == "message").collect();
+    assert_eq!(messages.len(), 3, "{messages:?}");
+    assert!(messages.iter().any(|m| m["message"]["text"] == "Hej!"));
+    assert!(
+        messages
+            .iter()
+            .any(|m| m["message"]["media"][0]["source_url"] == media_url)
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m["message"]["location"]["title"] == "Lund")
+    );
+}
