@@ -5,6 +5,7 @@
 # functions serve on 127.0.0.1 from $SWITCHBOARD_HTTP_PORT (3000) up, one port each, in
 # logical-id order; the others run their own local shell (retention sweeps every
 # $SWITCHBOARD_RETENTION_EVERY_SECS, 60; SWITCHBOARD_RETENTION_DRY_RUN=1 makes it delete nothing).
+# The Sinch simulator serves on 127.0.0.1:$SWITCHBOARD_SINCH_PORT (3001).
 # Runs until Ctrl-C; stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,6 +24,7 @@ if [ "${1:-}" = "--under-moto" ]; then
   echo "Switchboard is running locally."
   while IFS=$'\t' read -r function binary triggers <&3; do
     env_file=.local/dev-stack/$function.env
+    first_env=${first_env:-$env_file}
     if [ -z "$seeded" ]; then
       # One config table for all functions: any function's environment names it.
       (set -a; . "$env_file"; set +a; "$admin" seed --file "$SWITCHBOARD_SEED" > /dev/null)
@@ -41,6 +43,16 @@ if [ "${1:-}" = "--under-moto" ]; then
         echo "  $function ($binary): $triggers, run locally" ;;
     esac
   done 3< .local/dev-functions.tsv
+  # The Sinch simulator stands in for Sinch (README "Sinch simulator"); the demo tenant's
+  # api_base_url points at it, and its callbacks go to the webhook on the first HTTP port.
+  if [ -n "${first_env:-}" ]; then
+    (set -a; . "$first_env"; set +a
+     SWITCHBOARD_SINCH_PORT=$SWITCHBOARD_SINCH_PORT \
+     SWITCHBOARD_SINCH_WEBHOOK_BASE_URL=http://127.0.0.1:$SWITCHBOARD_HTTP_PORT \
+     exec target/debug/sinch-simulator > /dev/null) &
+    pids+=($!)
+    echo "  Sinch simulator: http://127.0.0.1:$SWITCHBOARD_SINCH_PORT (requests: /_simulator/requests)"
+  fi
   grep -h '_QUEUE_URL=' .local/dev-stack/*.env | sort -u | sed 's/^SWITCHBOARD_/  /; s/=/: /'
   echo "  environments: .local/dev-stack/<function>.env"
   echo "  AWS (moto):   $AWS_ENDPOINT_URL   (region $AWS_REGION, any credentials)"
@@ -55,6 +67,7 @@ fi
 
 export SWITCHBOARD_SEED=${SWITCHBOARD_SEED:-infra/seed/demo.json}
 export SWITCHBOARD_HTTP_PORT=${SWITCHBOARD_HTTP_PORT:-3000}
+export SWITCHBOARD_SINCH_PORT=${SWITCHBOARD_SINCH_PORT:-3001}
 [ -f "$SWITCHBOARD_SEED" ] || { echo "dev: seed file '$SWITCHBOARD_SEED' not found" >&2; exit 1; }
 
 infra/scripts/install-tools.sh moto
@@ -63,6 +76,6 @@ mkdir -p .local
 "$admin" functions > .local/dev-functions.tsv
 bins=()
 while IFS=$'\t' read -r _ binary _; do bins+=(--bin "$binary"); done < .local/dev-functions.tsv
-[ ${#bins[@]} -eq 0 ] || cargo build --locked "${bins[@]}"
+cargo build --locked "${bins[@]}" --bin sinch-simulator
 
 exec infra/scripts/with-moto.sh --port "${SWITCHBOARD_MOTO_PORT:-4566}" -- "$PWD/infra/scripts/dev.sh" --under-moto

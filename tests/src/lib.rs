@@ -1,5 +1,6 @@
 //! End-to-end test support: a private stack on moto, built from template.yaml, and the real
-//! `webhook` binary on a random port. The tests themselves are in `tests/`.
+//! `webhook` binary on a random port, and the Sinch simulator ([`simulator`]). The tests
+//! themselves are in `tests/`.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -10,6 +11,8 @@ use aws_config::SdkConfig;
 use switchboard_local_stack::local_stack::LocalStack;
 use switchboard_shared::config::{ConfigStore, SeedFile};
 use switchboard_shared::sinch::signature;
+
+pub mod simulator;
 
 pub const SECRET: &str = "e2e-current-secret";
 pub const PREVIOUS_SECRET: &str = "e2e-previous-secret";
@@ -70,7 +73,7 @@ pub async fn sdk() -> SdkConfig {
     switchboard_shared::aws::load_sdk_config().await
 }
 
-fn unique_prefix(test: &str) -> String {
+pub fn unique_prefix(test: &str) -> String {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     format!(
         "e2e-{}-{}-{}",

@@ -2,7 +2,12 @@
 //! exported as JSON Schema into `schemas/` (see `schemas/README.md`). Public API: within a
 //! schema version, change only additively.
 
+pub mod agent_command;
 mod inbound;
 pub mod schema;
 
+pub use agent_command::{
+    AGENT_COMMAND_SCHEMA_VERSION, AgentCommand, CommandEvent, CommandMessage, InvalidCommand,
+    parse_command,
+};
 pub use inbound::*;

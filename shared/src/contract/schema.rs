@@ -1,11 +1,15 @@
 //! JSON Schema export of the contracts, checked into `schemas/` and compared in a test.
 
-use crate::contract::InboundEvent;
+use crate::contract::{AgentCommand, InboundEvent};
 
 /// File name (under `schemas/`) and pretty JSON of every exported schema.
 pub fn all() -> Vec<(&'static str, String)> {
     let inbound = schemars::schema_for!(InboundEvent);
-    vec![("inbound-event.v1.schema.json", pretty(&inbound))]
+    let command = schemars::schema_for!(AgentCommand);
+    vec![
+        ("inbound-event.v1.schema.json", pretty(&inbound)),
+        ("agent-command.v1.schema.json", pretty(&command)),
+    ]
 }
 
 fn pretty(schema: &schemars::Schema) -> String {
