@@ -101,14 +101,18 @@ async fn a_tenant_round_trips_and_a_rewrite_drops_what_it_no_longer_has() {
         .unwrap()
         .expect("credentials");
     assert_eq!(
-        (credentials.key_id.as_str(), credentials.key_secret.expose_secret()),
+        (
+            credentials.key_id.as_str(),
+            credentials.key_secret.expose_secret()
+        ),
         ("kid", "ksecret")
     );
     let tenant_partition = partition_items(&sdk, &table, "TENANT#acme").await;
     assert!(
         tenant_partition
             .iter()
-            .all(|item| !item.contains_key("access_key_secret") && !item.contains_key("access_key_id")),
+            .all(|item| !item.contains_key("access_key_secret")
+                && !item.contains_key("access_key_id")),
         "no credentials in the webhook's partition"
     );
     assert!(store.load_tenant_ids().await.unwrap().contains(&id));
