@@ -94,8 +94,8 @@ pub fn run(data: &[u8]) -> Outcome {
             return Outcome::Headers(err);
         }
     };
-    for index in 0..3 {
-        assert!(present(index), "{} accepted although absent", names[index]);
+    for (index, name) in names.iter().enumerate().take(3) {
+        assert!(present(index), "{name} accepted although absent");
     }
 
     if flags & SIGN != 0 {

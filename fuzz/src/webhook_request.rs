@@ -77,7 +77,7 @@ const DEMO_SEED: &str = include_str!("../../infra/seed/demo.json");
 pub struct Outcome {
     pub response: WebhookResponse,
     pub queued: Vec<IngestMessage>,
-    pub quarantined: Vec<(String, Vec<u8>)>,
+    pub quarantined: Kept,
 }
 
 /// One request, decoded from the fuzzer's bytes.
@@ -406,9 +406,12 @@ impl IngestQueue for RecordingQueue {
     }
 }
 
+/// (key, body) of every body kept.
+type Kept = Vec<(String, Vec<u8>)>;
+
 struct RecordingQuarantine {
     down: bool,
-    kept: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    kept: Arc<Mutex<Kept>>,
 }
 
 impl Quarantine for RecordingQuarantine {

@@ -15,6 +15,7 @@
 //!
 //! Run: `cargo bench -p switchboard-webhook --bench webhook` (about a minute).
 
+use std::collections::HashSet;
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -156,6 +157,10 @@ struct SeedConfig;
 impl TenantConfigSource for SeedConfig {
     async fn load_tenant(&self, id: &TenantId) -> Result<Option<TenantConfig>, StoreError> {
         Ok(Some(demo_tenant()).filter(|tenant| &tenant.id == id))
+    }
+
+    async fn load_tenant_ids(&self) -> Result<HashSet<TenantId>, StoreError> {
+        Ok(HashSet::from([demo_tenant().id]))
     }
 }
 
