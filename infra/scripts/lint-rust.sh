@@ -14,7 +14,8 @@ deny=$PWD/.tools/cargo/bin/cargo-deny
 
 echo "== rustfmt"
 cargo fmt --all --check
-cargo fmt --all --check --manifest-path fuzz/Cargo.toml
+# Not --all there: that would take in its path dependencies, the workspace's crates, again.
+cargo fmt --check --manifest-path fuzz/Cargo.toml
 
 echo "== clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
