@@ -43,7 +43,7 @@ if [ "${FUZZ_STABLE:-}" != 1 ] && rustup toolchain list | grep -q '^nightly'; th
 else
   engine="stable harness (no coverage), $(rustc --version)"
   echo "== building the stable fuzz harness ($engine)"
-  (cd fuzz && cargo build --release --no-default-features --bin stable-fuzz)
+  (cd fuzz && cargo build --release --no-default-features --features stable --bin stable-fuzz)
   run_target() {
     fuzz/target/release/stable-fuzz "$1" "$seconds" "fuzz/corpus/$1" "fuzz/artifacts/$1" 2>&1 | tee "$2" || true
   }
