@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Seeds the fuzz corpora (fuzz/corpus/<target>/seed-*) from the repo's JSON: the Sinch callback
-fixtures (shared/tests/fixtures/callbacks) and the contract's examples (schemas/examples).
+fixtures (shared/tests/fixtures/callbacks) and the contract's examples (schemas/examples), plus
+the saved regression inputs (fuzz/regressions/<target>/), so a fixed bug is fuzzed around too.
 Called by infra/scripts/fuzz.sh before every run; rewrites only its own seed-* files, so what
 the fuzzer added to a corpus stays.
 
@@ -76,9 +77,16 @@ def seeds():
         [b"sig", b"n", str(NOW * 1000 - 301_000).encode(), b"HmacSHA256", b"fuzz-secret", b"", b"{}"])
 
 
+def regressions():
+    for folder in sorted((root / "fuzz" / "regressions").iterdir()):
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and path.name != "README.md":
+                yield folder.name, f"regression-{path.name}", path.read_bytes()
+
+
 def main():
     count = 0
-    for target, name, data in seeds():
+    for target, name, data in [*seeds(), *regressions()]:
         folder = corpus / target
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"seed-{name}").write_bytes(data)
