@@ -9,7 +9,7 @@
 //!
 //! Properties: nothing panics; a required header is refused exactly when it is absent or blank;
 //! a signature made with a configured, non-empty secret is never refused as malformed or
-//! mismatched; an accepted signature is exactly the one the matched secret makes (no forgery);
+//! mismatched; one made with the empty key (which anyone can make) is never accepted; an accepted signature is exactly the one the matched secret makes (no forgery);
 //! error messages are bounded and do not depend on the secrets.
 
 use std::time::Duration;
@@ -121,6 +121,13 @@ pub fn run(data: &[u8]) -> Outcome {
                 headers.signature, expected,
                 "accepted a signature the matched secret does not make"
             );
+            if flags & SIGN != 0 && secrets[0].is_empty() {
+                // HMAC with an empty key is a signature anyone can make.
+                panic!(
+                    "accepted a signature made with the empty key, through secret {}",
+                    matched.index
+                );
+            }
             if flags & SIGN != 0 {
                 assert_eq!(matched.index, 0, "signed with the current secret");
             }
