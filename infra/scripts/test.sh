@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # `make test`: every test, from a fresh clone. Installs what is missing (project-local), starts
 # moto on a free loopback port, creates the local stack from template.yaml, runs the workspace's
-# tests against it, lints the template, and stops moto, also on failure.
+# tests against it, lints the template, and stops moto, also on failure. The Rust checks
+# (rustfmt, clippy, cargo-deny) run first: a lint failure is found before the slow part.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 
-infra/scripts/install-tools.sh moto sam sinch
+infra/scripts/install-tools.sh moto sam sinch deny
+
+infra/scripts/lint-rust.sh
 
 # The schema and golden-example tests rewrite their files when this is "1": never in a test run.
 unset SWITCHBOARD_UPDATE_SCHEMAS
