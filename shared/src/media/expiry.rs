@@ -4,8 +4,8 @@
 //! not the time. So retention works in whole days: a day's objects may be deleted once the
 //! last possible object of that day (stored just before midnight) has lived the tenant's
 //! retention. Every object then lives at least its retention and less than one day more.
-//! With a retention of 0 days a day's objects go once the day is over, never on the day itself
-//! (an outbound attachment must still be fetchable by the channel it was sent to).
+//! A retention of 0 days keeps nothing: every object goes at the next run, today's included
+//! (the tenant chose it).
 //!
 //! The retention function deletes by this rule, and anything that hands out a URL to an object
 //! caps the URL's life by the same rule ([`capped_expiry`]), so a URL never outlives its object.
@@ -48,6 +48,10 @@ pub fn key_day(key: &str) -> Option<NaiveDate> {
 /// `retention_days`: the start of the day after `day`, plus the retention. `None` when that lies
 /// beyond the calendar (such objects are kept).
 pub fn deletable_from(day: NaiveDate, retention_days: u32) -> Option<DateTime<Utc>> {
+    if retention_days == 0 {
+        // Keep nothing: deletable from the day's first instant.
+        return Some(day.and_time(NaiveTime::MIN).and_utc());
+    }
     day.checked_add_days(Days::new(u64::from(retention_days) + 1))
         .map(|end| end.and_time(NaiveTime::MIN).and_utc())
 }
@@ -130,9 +134,9 @@ mod tests {
         );
         assert!(!is_expired(stored, 7, at(2026, 3, 8, 23, 59, 59)));
         assert!(is_expired(stored, 7, at(2026, 3, 9, 0, 0, 0)));
-        // 0 days: gone once the day is over, not during it.
-        assert!(!is_expired(stored, 0, at(2026, 3, 1, 23, 59, 59)));
-        assert!(is_expired(stored, 0, at(2026, 3, 2, 0, 0, 0)));
+        // 0 days: nothing is kept, today's objects included.
+        assert!(is_expired(stored, 0, at(2026, 3, 1, 0, 0, 0)));
+        assert!(is_expired(stored, 0, at(2026, 3, 1, 23, 59, 59)));
     }
 
     #[test]
@@ -201,9 +205,14 @@ mod tests {
 
         #[test]
         fn expiry_is_the_day_comparison_with_today(d in any_day(), days in 0u32..2000, now in any_instant()) {
-            // Expired exactly when the day lies more than `days` days before today.
+            // Expired exactly when the day lies more than `days` days before today; with 0 days,
+            // as soon as the day has begun (nothing is kept).
             let today = now.date_naive();
-            let expected = d.checked_add_days(Days::new(u64::from(days))).is_some_and(|end| end < today);
+            let expected = if days == 0 {
+                d <= today
+            } else {
+                d.checked_add_days(Days::new(u64::from(days))).is_some_and(|end| end < today)
+            };
             prop_assert_eq!(is_expired(d, days, now), expected);
         }
 
