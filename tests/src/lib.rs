@@ -323,41 +323,10 @@ pub async fn drain(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<(serde_jso
     }
 }
 
-/// A minimal blocking HTTP/1.1 client: keeps the test dependencies to what the workspace has.
+/// A JSON POST: (status, body as text). See [`simulator::http_call`].
 pub fn http_post(url: &str, body: &[u8], headers: &[(&str, &str)]) -> (u16, String) {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").expect("http url");
-    let (host, path) = rest
-        .split_once('/')
-        .map(|(h, p)| (h, format!("/{p}")))
-        .unwrap_or((rest, "/".into()));
-    let mut stream = std::net::TcpStream::connect(host).expect("connect");
-    // A webhook that hangs fails the test instead of hanging it.
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
-        .expect("read timeout");
-    let mut request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\nContent-Type: application/json\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).expect("write head");
-    // A server may answer (413) and close before reading a large body; that is not an error here.
-    let _ = stream.write_all(body);
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
-    let text = String::from_utf8_lossy(&response).to_string();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status line");
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    let mut all = vec![("Content-Type", "application/json")];
+    all.extend_from_slice(headers);
+    let (status, body, _) = simulator::http_call("POST", url, body, &all);
+    (status, String::from_utf8_lossy(&body).into_owned())
 }

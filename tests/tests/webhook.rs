@@ -1,6 +1,6 @@
 //! The webhook, black-box: the real binary on a random port, a private stack on moto built from
-//! template.yaml, callbacks signed as Sinch signs them. One test per row of DESIGN.md §5 that the
-//! webhook answers.
+//! template.yaml, callbacks signed as Sinch signs them. One test per row of the failure table
+//! (docs/failures.md) that the webhook answers.
 
 use switchboard_e2e::*;
 

@@ -1,4 +1,4 @@
-//! Where media lives in the bucket (DESIGN §4): `{area}/{tenant}/{yyyy-mm-dd}/…`, and reading
+//! Where media lives in the bucket (README "Retention"): `{area}/{tenant}/{yyyy-mm-dd}/…`, and reading
 //! tenants and days back from the prefixes a delimited listing returns. Anything that does not
 //! have this exact shape is not touched by the sweep: it is left to the lifecycle backstop.
 

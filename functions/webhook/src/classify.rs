@@ -73,9 +73,7 @@ pub fn classify(
 /// it or two webhooks on one trigger delivered it, and two different callbacks never share one
 /// (the rule: docs/event-identity.md; the identity: `sinch::callback::identity`).
 pub fn event_id(tenant: &str, callback: &Callback, raw_body: &[u8]) -> String {
-    let document: serde_json::Value =
-        serde_json::from_slice(raw_body).unwrap_or(serde_json::Value::Null);
-    let identity = callback_identity(callback, &document);
+    let identity = callback_identity(callback, raw_body);
     let digest =
         Sha256::digest(format!("{tenant}\n{}\n{identity}", callback.body.trigger()).as_bytes());
     hex::encode(&digest[..16])

@@ -611,7 +611,7 @@ async fn the_media_bucket_accepts_quarantine_writes() {
     assert_eq!(&body[..], b"not json");
 }
 
-/// DESIGN §5, "anything past max receives → DLQ": on the stack the template makes, a message that
+/// docs/failures.md, "anything past the queue's max receives → DLQ": on the stack the template makes, a message that
 /// is received and never deleted moves to the ingest dead-letter queue after maxReceiveCount (5).
 #[tokio::test]
 async fn a_message_received_too_often_moves_to_the_dead_letter_queue() {

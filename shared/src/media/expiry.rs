@@ -1,6 +1,6 @@
 //! When a stored attachment stops existing, and how long a URL to it may live.
 //!
-//! Keys carry the UTC day an object was stored (`{area}/{tenant}/{yyyy-mm-dd}/…`, DESIGN §4),
+//! Keys carry the UTC day an object was stored (`{area}/{tenant}/{yyyy-mm-dd}/…`, README "Retention"),
 //! not the time. So retention works in whole days: a day's objects may be deleted once the
 //! last possible object of that day (stored just before midnight) has lived the tenant's
 //! retention. Every object then lives at least its retention and less than one day more.

@@ -150,19 +150,21 @@ fn explicit(body: &CallbackBody) -> Option<String> {
     Some(format!("id:{}", parts.text()))
 }
 
-/// The identity text of a callback; `document` is the whole callback as JSON (the readable text
-/// the callback was parsed from), used when the explicit identity does not hold.
-pub fn callback_identity(callback: &Callback, document: &Value) -> String {
+/// The identity text of a callback; `raw` is the callback's JSON text (the readable text it was
+/// parsed from), read again only when the explicit identity does not hold, so the common case
+/// (a message or report with Sinch's ids) costs no second parse.
+pub fn callback_identity(callback: &Callback, raw: &[u8]) -> String {
     if let Some(identity) = explicit(&callback.body) {
         return identity;
     }
+    let document: Value = serde_json::from_slice(raw).unwrap_or(Value::Null);
     let key = callback.body.key();
     let content = match document.get(key) {
-        Some(content) if !key.is_empty() => content.clone(),
+        Some(content) if !key.is_empty() => content,
         // No kind to go by: the whole callback names itself.
-        _ => document.clone(),
+        _ => &document,
     };
-    format!("content:{}", canonical_json(&content))
+    format!("content:{}", canonical_json(content))
 }
 
 #[cfg(test)]
