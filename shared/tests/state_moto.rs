@@ -1,5 +1,6 @@
 //! State-table records against moto (a table with the state table's key schema): idempotency
-//! claims, completion, release and lease take-over; monotonic delivery status. The in-memory
+//! claims, completion, release and lease take-over; monotonic delivery status; the Sinch message
+//! id → reply id map. The in-memory
 //! idempotency store is checked against the same scenarios, so handler tests that use it hold
 //! for the real table too.
 
@@ -10,6 +11,7 @@ use switchboard_shared::state::delivery::{Decision, DeliveryStatusStore, DynamoD
 use switchboard_shared::state::idempotency::{
     Claim, DynamoIdempotency, IdempotencyStore, MemoryIdempotency,
 };
+use switchboard_shared::state::reply_map::{DynamoReplyIdMap, MemoryReplyIdMap, ReplyIdMap};
 
 async fn state_table() -> (aws_sdk_dynamodb::Client, String) {
     use aws_sdk_dynamodb::types::{
@@ -169,4 +171,43 @@ async fn delivery_status_never_goes_backwards_and_failed_is_never_dropped() {
         Forward,
         "tenants do not share statuses"
     );
+}
+
+/// The scenario both reply-id maps must pass.
+async fn the_reply_id_map_rules_hold(map: &impl ReplyIdMap) {
+    map.remember("acme", "01MSG", "reply-1", at(0), TTL)
+        .await
+        .expect("remember");
+    assert_eq!(
+        map.reply_id("acme", "01MSG", at(10)).await.expect("read"),
+        Some("reply-1".to_owned())
+    );
+    assert_eq!(
+        map.reply_id("globex", "01MSG", at(10)).await.expect("read"),
+        None,
+        "another tenant's message id is not ours"
+    );
+    assert_eq!(
+        map.reply_id("acme", "01OTHER", at(10)).await.expect("read"),
+        None
+    );
+    let past_expiry = at(TTL.as_secs() as i64 + 1);
+    assert_eq!(
+        map.reply_id("acme", "01MSG", past_expiry)
+            .await
+            .expect("read"),
+        None,
+        "an expired record DynamoDB has not deleted yet reads as unknown"
+    );
+}
+
+#[tokio::test]
+async fn reply_ids_in_the_state_table() {
+    let (client, table) = state_table().await;
+    the_reply_id_map_rules_hold(&DynamoReplyIdMap::new(client, table)).await;
+}
+
+#[tokio::test]
+async fn the_in_memory_reply_id_map_follows_the_same_rules() {
+    the_reply_id_map_rules_hold(&MemoryReplyIdMap::default()).await;
 }

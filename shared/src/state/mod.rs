@@ -8,9 +8,11 @@
 //! |--------------------------------------|----------|------|
 //! | `IDEM#{scope}#{key}`                 | `IDEM`   | an idempotency record ([`idempotency`]) |
 //! | `DLR#{tenant}#{sinch_message_id}`    | `STATUS` | the furthest delivery status forwarded ([`delivery`]) |
+//! | `MSG#{tenant}#{sinch_message_id}`    | `REPLY`  | the contact center's `reply_id` of a sent message ([`reply_map`]) |
 
 pub mod delivery;
 pub mod idempotency;
+pub mod reply_map;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
