@@ -1,6 +1,6 @@
 //! State-table records against moto (a table with the state table's key schema): idempotency
 //! claims, completion, release and lease take-over; monotonic delivery status; the Sinch message
-//! id → reply id map. The in-memory
+//! id → reply id map; the display-name cache. The in-memory
 //! idempotency store is checked against the same scenarios, so handler tests that use it hold
 //! for the real table too.
 
@@ -10,6 +10,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use switchboard_shared::state::delivery::{Decision, DeliveryStatusStore, DynamoDeliveryStatus};
 use switchboard_shared::state::idempotency::{
     Claim, DynamoIdempotency, IdempotencyStore, MemoryIdempotency,
+};
+use switchboard_shared::state::names::{
+    CachedName, DisplayNameCache, DynamoDisplayNames, MemoryDisplayNames,
 };
 use switchboard_shared::state::reply_map::{DynamoReplyIdMap, MemoryReplyIdMap, ReplyIdMap};
 
@@ -210,4 +213,64 @@ async fn reply_ids_in_the_state_table() {
 #[tokio::test]
 async fn the_in_memory_reply_id_map_follows_the_same_rules() {
     the_reply_id_map_rules_hold(&MemoryReplyIdMap::default()).await;
+}
+
+/// The scenario both display-name caches must pass.
+async fn the_display_name_rules_hold(cache: &impl DisplayNameCache) {
+    let day = Duration::from_secs(86_400);
+    assert_eq!(cache.get("acme", "01CONTACT", at(0)).await.unwrap(), None);
+    let named = CachedName {
+        name: Some("Ada Lovelace".into()),
+    };
+    cache
+        .put("acme", "01CONTACT", &named, at(0), day)
+        .await
+        .unwrap();
+    assert_eq!(
+        cache.get("acme", "01CONTACT", at(3600)).await.unwrap(),
+        Some(named.clone())
+    );
+    assert_eq!(
+        cache.get("globex", "01CONTACT", at(3600)).await.unwrap(),
+        None,
+        "tenants do not share contacts"
+    );
+    // "Sinch knows no name" is an answer too, and is told apart from "not cached".
+    let nameless = CachedName { name: None };
+    cache
+        .put("acme", "01NAMELESS", &nameless, at(0), day)
+        .await
+        .unwrap();
+    assert_eq!(
+        cache.get("acme", "01NAMELESS", at(10)).await.unwrap(),
+        Some(nameless)
+    );
+    assert_eq!(
+        cache.get("acme", "01CONTACT", at(86_401)).await.unwrap(),
+        None,
+        "after a day the name is looked up again, though DynamoDB has not deleted the record"
+    );
+    // A later answer replaces the earlier one.
+    let renamed = CachedName {
+        name: Some("Ada King".into()),
+    };
+    cache
+        .put("acme", "01CONTACT", &renamed, at(86_401), day)
+        .await
+        .unwrap();
+    assert_eq!(
+        cache.get("acme", "01CONTACT", at(86_402)).await.unwrap(),
+        Some(renamed)
+    );
+}
+
+#[tokio::test]
+async fn display_names_in_the_state_table() {
+    let (client, table) = state_table().await;
+    the_display_name_rules_hold(&DynamoDisplayNames::new(client, table)).await;
+}
+
+#[tokio::test]
+async fn the_in_memory_display_name_cache_follows_the_same_rules() {
+    the_display_name_rules_hold(&MemoryDisplayNames::default()).await;
 }

@@ -157,6 +157,62 @@ async fn a_corrupt_item_is_reported_not_half_loaded() {
 }
 
 #[tokio::test]
+async fn media_settings_round_trip_and_an_item_without_them_reads_as_the_defaults() {
+    let (sdk, table) = config_table("media").await;
+    let client = switchboard_shared::aws::dynamodb_client(&sdk);
+    let store = ConfigStore::new(client.clone(), &table);
+    let id = TenantId::parse("acme").unwrap();
+    let mut json: serde_json::Value =
+        serde_json::from_str(&tenant_json(serde_json::json!([]))).unwrap();
+    json["tenants"][0]["media"] = serde_json::json!({
+        "max_bytes": 5_000_000, "allowed_types": ["image/*", "application/pdf"],
+        "allowed_hosts": ["media.example.com", "*.cdn.example"], "display_name_lookups": false
+    });
+    let seed = SeedFile::parse(&json.to_string()).unwrap();
+    store.put_tenant(&seed.tenants[0]).await.unwrap();
+    let loaded = store.load_tenant(&id).await.unwrap().expect("stored");
+    assert_eq!(loaded.media, seed.tenants[0].media);
+    assert!(!loaded.media.display_name_lookups);
+
+    // A TENANT item written before the media settings existed.
+    client
+        .update_item()
+        .table_name(&table)
+        .key("pk", AttributeValue::S("TENANT#acme".into()))
+        .key("sk", AttributeValue::S("TENANT".into()))
+        .update_expression("REMOVE media")
+        .send()
+        .await
+        .unwrap();
+    let loaded = store.load_tenant(&id).await.unwrap().expect("stored");
+    assert_eq!(
+        loaded.media,
+        switchboard_shared::config::MediaSettings::default()
+    );
+
+    // A stored value that fails validation is reported, naming the field.
+    client
+        .update_item()
+        .table_name(&table)
+        .key("pk", AttributeValue::S("TENANT#acme".into()))
+        .key("sk", AttributeValue::S("TENANT".into()))
+        .update_expression("SET media = :m")
+        .expression_attribute_values(
+            ":m",
+            AttributeValue::M(std::collections::HashMap::from([(
+                "allowed_types".to_owned(),
+                AttributeValue::L(vec![AttributeValue::S("text/html".into())]),
+            )])),
+        )
+        .send()
+        .await
+        .unwrap();
+    let err = store.load_tenant(&id).await.unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    assert!(err.to_string().contains("media.allowed_types"), "{err}");
+}
+
+#[tokio::test]
 async fn a_missing_table_is_a_retryable_error() {
     let sdk = common::moto_config().await;
     let store = ConfigStore::new(

@@ -2,11 +2,13 @@
 //! cache in front of it.
 
 mod cache;
+pub mod media;
 pub mod memory;
 mod model;
 mod store;
 
 pub use cache::{ConfigCache, DEFAULT_CACHE_TTL};
+pub use media::MediaSettings;
 pub use model::{
     ALL_SERVICES, ConfigError, MAX_RETENTION_DAYS, MessagingService, QueueConfig, Region,
     Retention, SeedFile, ServiceName, TenantConfig, TenantId,

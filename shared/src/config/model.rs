@@ -7,6 +7,7 @@ use std::fmt;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use super::media::MediaSettings;
 use crate::address::{QueueAddress, is_valid_app_id};
 
 /// Path segment that means "find the service by the callback's app id".
@@ -229,6 +230,9 @@ pub struct TenantConfig {
     pub services: Vec<MessagingService>,
     #[serde(default)]
     pub queues: Vec<QueueConfig>,
+    /// Customer media limits and display-name look-ups; the defaults when absent.
+    #[serde(default)]
+    pub media: MediaSettings,
 }
 
 impl TenantConfig {
@@ -271,6 +275,7 @@ impl TenantConfig {
             problem,
         };
         self.retention.validate().map_err(invalid)?;
+        self.media.validate().map_err(invalid)?;
         if self.services.is_empty() {
             return Err(invalid("has no messaging service".into()));
         }
@@ -555,6 +560,31 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn media_settings_default_when_absent_and_are_validated_naming_the_field() {
+        let config = tenant(valid()).unwrap();
+        assert_eq!(config.media, MediaSettings::default());
+        let mut json = valid();
+        json["media"] = serde_json::json!({ "max_bytes": 2048, "display_name_lookups": false });
+        let config = tenant(json).unwrap();
+        assert_eq!(config.media.max_bytes, 2048);
+        assert!(!config.media.display_name_lookups);
+        assert_eq!(
+            config.media.allowed_types,
+            MediaSettings::default().allowed_types
+        );
+        let mut json = valid();
+        json["media"] = serde_json::json!({ "allowed_types": ["text/html"] });
+        let err = tenant(json).unwrap_err();
+        assert!(
+            err.contains("tenant 'acme'") && err.contains("media.allowed_types"),
+            "{err}"
+        );
+        let mut json = valid();
+        json["media"] = serde_json::json!({ "max_byte": 1 });
+        assert!(tenant(json).unwrap_err().contains("unknown field"));
     }
 
     #[test]

@@ -6,11 +6,15 @@
 //!
 //! | pk               | sk                 | attributes                                                  |
 //! |------------------|--------------------|-------------------------------------------------------------|
-//! | `TENANT#{id}`    | `TENANT`           | `public_attachment_days`, `inbound_media_days`              |
+//! | `TENANT#{id}`    | `TENANT`           | `public_attachment_days`, `inbound_media_days`, `media`?    |
 //! | `TENANT#{id}`    | `SERVICE#{name}`   | `region`, `project_id`, `app_ids`, `webhook_secret`, `previous_webhook_secret`?, `api_base_url`? |
 //! | `TENANT#{id}`    | `QUEUE#{address}`  | `service`, `target_queue_url`?, `sms_sender`?                |
 //! | `TENANTS`        | `{id}`             | (none): the index of tenant ids                             |
 //! | `SECRETS#{id}`   | `SERVICE#{name}`   | `access_key_id`, `access_key_secret` (Sinch API credentials) |
+//!
+//! `media` is a map (`max_bytes` N, `allowed_types` L, `allowed_hosts` L, `display_name_lookups`
+//! BOOL); a `TENANT` item without it, or without one of its entries, reads as the defaults, so
+//! items written before the media settings existed load unchanged.
 //!
 //! The webhook's IAM policy reaches only the `TENANT#*` and `TENANTS` partitions (a
 //! `dynamodb:LeadingKeys` condition in template.yaml), so the internet-facing function can
@@ -24,6 +28,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use secrecy::{ExposeSecret, SecretString};
 
+use super::media::MediaSettings;
 use super::model::{
     MessagingService, QueueConfig, Region, Retention, ServiceName, TenantConfig, TenantId,
 };
@@ -247,7 +252,7 @@ impl TenantConfigSource for ConfigStore {
 }
 
 fn tenant_item(tenant: &TenantConfig) -> Item {
-    Item::from([
+    let mut item = Item::from([
         ("sk".into(), AttributeValue::S("TENANT".into())),
         (
             "public_attachment_days".into(),
@@ -257,7 +262,80 @@ fn tenant_item(tenant: &TenantConfig) -> Item {
             "inbound_media_days".into(),
             AttributeValue::N(tenant.retention.inbound_media_days.to_string()),
         ),
-    ])
+    ]);
+    item.insert("media".into(), media_attribute(&tenant.media));
+    item
+}
+
+fn string_list(values: &[String]) -> AttributeValue {
+    AttributeValue::L(values.iter().cloned().map(AttributeValue::S).collect())
+}
+
+fn media_attribute(media: &MediaSettings) -> AttributeValue {
+    AttributeValue::M(HashMap::from([
+        (
+            "max_bytes".to_owned(),
+            AttributeValue::N(media.max_bytes.to_string()),
+        ),
+        (
+            "allowed_types".to_owned(),
+            string_list(&media.allowed_types),
+        ),
+        (
+            "allowed_hosts".to_owned(),
+            string_list(&media.allowed_hosts),
+        ),
+        (
+            "display_name_lookups".to_owned(),
+            AttributeValue::Bool(media.display_name_lookups),
+        ),
+    ]))
+}
+
+/// The `media` map of a `TENANT` item; each entry absent reads as its default.
+fn media_from_item(head: &Item) -> Result<MediaSettings, String> {
+    let mut media = MediaSettings::default();
+    let Some(value) = head.get("media") else {
+        return Ok(media);
+    };
+    let map = value
+        .as_m()
+        .map_err(|_| "'media' is not a map".to_owned())?;
+    if let Some(value) = map.get("max_bytes") {
+        media.max_bytes = value
+            .as_n()
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .ok_or("'media.max_bytes' is not a whole number")?;
+    }
+    let strings = |name: &str| -> Result<Option<Vec<String>>, String> {
+        let Some(value) = map.get(name) else {
+            return Ok(None);
+        };
+        let list = value
+            .as_l()
+            .map_err(|_| format!("'media.{name}' is not a list"))?;
+        list.iter()
+            .map(|v| {
+                v.as_s()
+                    .cloned()
+                    .map_err(|_| format!("'media.{name}' holds a non-string"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    };
+    if let Some(types) = strings("allowed_types")? {
+        media.allowed_types = types;
+    }
+    if let Some(hosts) = strings("allowed_hosts")? {
+        media.allowed_hosts = hosts;
+    }
+    if let Some(value) = map.get("display_name_lookups") {
+        media.display_name_lookups = *value
+            .as_bool()
+            .map_err(|_| "'media.display_name_lookups' is not a boolean")?;
+    }
+    Ok(media)
 }
 
 fn service_item(service: &MessagingService) -> Item {
@@ -385,6 +463,7 @@ fn tenant_from_items(id: &TenantId, items: &[Item]) -> Result<Option<TenantConfi
         public_attachment_days: days("public_attachment_days", defaults.public_attachment_days)?,
         inbound_media_days: days("inbound_media_days", defaults.inbound_media_days)?,
     };
+    let media = media_from_item(head).map_err(corrupt)?;
     let mut services = Vec::new();
     let mut queues = Vec::new();
     for item in items {
@@ -428,6 +507,7 @@ fn tenant_from_items(id: &TenantId, items: &[Item]) -> Result<Option<TenantConfi
         retention,
         services,
         queues,
+        media,
     };
     tenant.validate().map_err(|err| corrupt(err.to_string()))?;
     Ok(Some(tenant))

@@ -9,9 +9,11 @@
 //! | `IDEM#{scope}#{key}`                 | `IDEM`   | an idempotency record ([`idempotency`]) |
 //! | `DLR#{tenant}#{sinch_message_id}`    | `STATUS` | the furthest delivery status forwarded ([`delivery`]) |
 //! | `MSG#{tenant}#{sinch_message_id}`    | `REPLY`  | the contact center's `reply_id` of a sent message ([`reply_map`]) |
+//! | `NAME#{tenant}#{contact}`            | `NAME`   | a customer's display name as Sinch answered it, for a day ([`names`]) |
 
 pub mod delivery;
 pub mod idempotency;
+pub mod names;
 pub mod reply_map;
 
 use aws_sdk_dynamodb::error::SdkError;
