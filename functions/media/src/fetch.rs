@@ -5,16 +5,20 @@
 //!   inside the resolver reqwest itself uses (a name that resolves to a private address, even
 //!   on the second lookup, is refused), and IP literals in URLs, which skip the resolver, are
 //!   checked before each request;
-//! - at most 3 redirects, each checked the same way; no proxy; connect and read timeouts.
+//! - at most 3 redirects, each checked the same way; no proxy; connect and read timeouts;
+//! - a tenant's host allow-list (`media.allowed_hosts`), when it has one, on the URL and on
+//!   every redirect: a host off the list is never contacted.
 //!
 //! Whether a failure is worth retrying is decided here: a blocked address, a 404 or a refused
 //! redirect will not change; a timeout, a reset or a 5xx may.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use switchboard_shared::config::media::host_allowed;
 use switchboard_shared::media::address_policy::AddressPolicy;
 use url::Url;
 
@@ -105,45 +109,62 @@ pub fn check_url(url: &Url, policy: &AddressPolicy) -> Result<(), FetchError> {
     Ok(())
 }
 
+/// The host allow-list check: a refusal says which host and why, for the agent.
+pub fn check_host(url: &Url, allowed_hosts: &[String]) -> Result<(), FetchError> {
+    if allowed_hosts.is_empty() {
+        return Ok(());
+    }
+    let host = url.host_str().unwrap_or_default();
+    if host_allowed(allowed_hosts, host) {
+        Ok(())
+    } else {
+        Err(FetchError::Permanent(format!(
+            "the media host {host} is not on this tenant's list of allowed hosts"
+        )))
+    }
+}
+
+/// Builds clients that share the address policy: one without a host list, and one per host
+/// list in use (a redirect's host is checked inside reqwest, where only the client's own
+/// policy is known).
 #[derive(Clone)]
 pub struct SafeFetcher {
     client: reqwest::Client,
     policy: Arc<AddressPolicy>,
+    by_hosts: Arc<Mutex<HashMap<Vec<String>, reqwest::Client>>>,
 }
+
+/// Distinct host lists whose clients are kept; past it they are built again (few tenants set
+/// one, and those share a container's batches).
+const MAX_HOST_LIST_CLIENTS: usize = 64;
 
 impl SafeFetcher {
     pub fn new(policy: AddressPolicy) -> Result<SafeFetcher, String> {
         let policy = Arc::new(policy);
-        let redirect_policy = Arc::clone(&policy);
-        let client = reqwest::Client::builder()
-            .dns_resolver(Arc::new(PolicyResolver {
-                policy: Arc::clone(&policy),
-            }))
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-                if attempt.previous().len() > MAX_REDIRECTS {
-                    return attempt.error(FetchError::Permanent(format!(
-                        "more than {MAX_REDIRECTS} redirects"
-                    )));
-                }
-                match check_url(attempt.url(), &redirect_policy) {
-                    Ok(()) => attempt.follow(),
-                    Err(err) => attempt.error(err),
-                }
-            }))
-            .connect_timeout(Duration::from_secs(5))
-            .read_timeout(Duration::from_secs(20))
-            .user_agent("switchboard-media/1")
-            .build()
-            .map_err(|err| format!("cannot build the media HTTP client: {err}"))?;
-        Ok(SafeFetcher { client, policy })
+        let client = build_client(&policy, Vec::new())?;
+        Ok(SafeFetcher {
+            client,
+            policy,
+            by_hosts: Arc::new(Mutex::new(HashMap::new())),
+        })
     }
 
     /// GETs `url`; a response is returned only for a 2xx answer.
     pub async fn get(&self, url: &str) -> Result<reqwest::Response, FetchError> {
+        self.get_within(url, &[]).await
+    }
+
+    /// GETs `url` if it and every redirect are on `allowed_hosts` (empty: any public host).
+    pub async fn get_within(
+        &self,
+        url: &str,
+        allowed_hosts: &[String],
+    ) -> Result<reqwest::Response, FetchError> {
         let url = Url::parse(url).map_err(|_| FetchError::Permanent("not a valid URL".into()))?;
         check_url(&url, &self.policy)?;
-        let response = self.client.get(url).send().await.map_err(classify)?;
+        check_host(&url, allowed_hosts)?;
+        let client = self.client_for(allowed_hosts)?;
+        let response = client.get(url).send().await.map_err(classify)?;
         let status = response.status();
         if status.is_success() {
             return Ok(response);
@@ -156,6 +177,53 @@ impl SafeFetcher {
             _ => FetchError::Permanent(format!("the media host answered {code}")),
         })
     }
+
+    fn client_for(&self, allowed_hosts: &[String]) -> Result<reqwest::Client, FetchError> {
+        if allowed_hosts.is_empty() {
+            return Ok(self.client.clone());
+        }
+        let mut clients = self.by_hosts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(client) = clients.get(allowed_hosts) {
+            return Ok(client.clone());
+        }
+        let client = build_client(&self.policy, allowed_hosts.to_vec())
+            .map_err(FetchError::Transient)?;
+        if clients.len() >= MAX_HOST_LIST_CLIENTS {
+            clients.clear();
+        }
+        clients.insert(allowed_hosts.to_vec(), client.clone());
+        Ok(client)
+    }
+}
+
+fn build_client(
+    policy: &Arc<AddressPolicy>,
+    allowed_hosts: Vec<String>,
+) -> Result<reqwest::Client, String> {
+    let redirect_policy = Arc::clone(policy);
+    reqwest::Client::builder()
+            .dns_resolver(Arc::new(PolicyResolver {
+                policy: Arc::clone(policy),
+            }))
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                if attempt.previous().len() > MAX_REDIRECTS {
+                    return attempt.error(FetchError::Permanent(format!(
+                        "more than {MAX_REDIRECTS} redirects"
+                    )));
+                }
+                match check_url(attempt.url(), &redirect_policy)
+                    .and_then(|()| check_host(attempt.url(), &allowed_hosts))
+                {
+                    Ok(()) => attempt.follow(),
+                    Err(err) => attempt.error(err),
+                }
+            }))
+            .connect_timeout(Duration::from_secs(5))
+            .read_timeout(Duration::from_secs(20))
+            .user_agent("switchboard-media/1")
+            .build()
+            .map_err(|err| format!("cannot build the media HTTP client: {err}"))
 }
 
 /// A failed request: refused by our checks (permanent) or by the network (transient).

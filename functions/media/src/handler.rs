@@ -3,13 +3,20 @@
 //! 1. claim the event's id (the state table): an event forwarded before, even days ago, is not
 //!    forwarded again; an attempt that fails releases its claim so its retry is not blocked;
 //! 2. a delivery report that would move its message's status backwards is dropped (counted);
-//! 3. every pending media item is stored in S3 (or marked failed, with why);
-//! 4. the event goes to its queue (the queue's target from the config, or `events.fifo`) in
+//! 3. every pending media item is stored in S3 (or marked failed, with why), within the
+//!    tenant's media settings (size, types, hosts);
+//! 4. the event is enriched ([`crate::enrich`]): the customer's display name, the reply ids of
+//!    agent messages it concerns;
+//! 5. the event goes to its queue (the queue's target from the config, or `events.fifo`) in
 //!    the same message group, with the `event_id` as the de-duplication id;
-//! 5. the claim is completed. Only then is the record done (the batch runner reports it so).
+//! 6. the claim is completed. Only then is the record done (the batch runner reports it so).
 
 use chrono::{DateTime, Utc};
-use switchboard_shared::config::{ConfigCache, TenantConfigSource, TenantId};
+use std::sync::Arc;
+
+use switchboard_shared::config::{
+    ConfigCache, MediaSettings, TenantConfig, TenantConfigSource, TenantId,
+};
 use switchboard_shared::contract::{EventBody, InboundEvent, MediaStatus};
 use switchboard_shared::error::{Classify, Retry};
 use switchboard_shared::sqs::escape_for_sqs;
@@ -17,6 +24,7 @@ use switchboard_shared::state::delivery::{Decision, DeliveryStatusStore};
 use switchboard_shared::state::idempotency::{Claim, IdempotencyStore};
 use tracing::{info, warn};
 
+use crate::enrich::Enrich;
 use crate::fetch::{FetchError, SafeFetcher};
 use crate::forward::{EventQueue, Outgoing};
 use crate::media::{ItemPlace, Limits, store_item};
@@ -78,26 +86,29 @@ impl Classify for StageError {
     }
 }
 
-pub struct MediaStage<C, I, D, S, Q> {
+pub struct MediaStage<C, I, D, S, Q, E> {
     config: ConfigCache<C>,
     idempotency: I,
     delivery: D,
     store: S,
     queue: Q,
     fetcher: SafeFetcher,
+    enricher: E,
     settings: Settings,
     /// Who this worker is, in idempotency claims.
     worker: String,
 }
 
-impl<C, I, D, S, Q> MediaStage<C, I, D, S, Q>
+impl<C, I, D, S, Q, E> MediaStage<C, I, D, S, Q, E>
 where
     C: TenantConfigSource,
     I: IdempotencyStore,
     D: DeliveryStatusStore,
     S: MediaStore,
     Q: EventQueue,
+    E: Enrich,
 {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         config: C,
         idempotency: I,
@@ -105,6 +116,7 @@ where
         store: S,
         queue: Q,
         fetcher: SafeFetcher,
+        enricher: E,
         settings: Settings,
     ) -> Self {
         MediaStage {
@@ -114,6 +126,7 @@ where
             store,
             queue,
             fetcher,
+            enricher,
             settings,
             worker: uuid::Uuid::new_v4().to_string(),
         }
@@ -129,6 +142,10 @@ where
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    pub fn enricher(&self) -> &E {
+        &self.enricher
     }
 
     pub async fn handle(
@@ -203,9 +220,14 @@ where
                 return Ok((Outcome::StaleDelivery { event_id }, "stale".into()));
             }
         }
+        let tenant = self.tenant_of(&event).await?;
+        let default_media = MediaSettings::default();
+        let media = tenant.as_ref().map_or(&default_media, |t| &t.media);
         if let EventBody::Message { message } = &mut event.body {
             let limits = Limits {
-                max_bytes: self.settings.max_media_bytes,
+                // The stage's ceiling (SWITCHBOARD_MAX_MEDIA_BYTES) over the tenant's limit.
+                max_bytes: media.max_bytes.min(self.settings.max_media_bytes),
+                media,
             };
             for (index, item) in message.media.iter_mut().enumerate() {
                 if item.status != MediaStatus::Pending {
@@ -222,7 +244,10 @@ where
                     .map_err(StageError::Media)?;
             }
         }
-        let queue_url = self.target_queue(&event).await?;
+        self.enricher
+            .enrich(&mut event, tenant.as_deref(), now)
+            .await?;
+        let queue_url = self.target_queue(&event, tenant.as_deref());
         let body = escape_for_sqs(
             serde_json::to_string(&event).map_err(|err| StageError::NotAnEvent(err.to_string()))?,
         );
@@ -246,19 +271,26 @@ where
         ))
     }
 
+    /// The event's tenant config (cached), `None` for a tenant not (or no longer) configured.
+    async fn tenant_of(
+        &self,
+        event: &InboundEvent,
+    ) -> Result<Option<Arc<TenantConfig>>, StageError> {
+        let Ok(tenant_id) = TenantId::parse(&event.tenant) else {
+            return Ok(None);
+        };
+        Ok(self.config.tenant(&tenant_id).await?)
+    }
+
     /// The queue's own target when the config names one, else the events queue.
-    async fn target_queue(&self, event: &InboundEvent) -> Result<String, StageError> {
+    fn target_queue(&self, event: &InboundEvent, tenant: Option<&TenantConfig>) -> String {
         let default = self.settings.events_queue_url.clone();
-        let (Some(address), Ok(tenant_id)) = (&event.queue_address, TenantId::parse(&event.tenant))
-        else {
-            return Ok(default);
+        let (Some(address), Some(tenant)) = (&event.queue_address, tenant) else {
+            return default;
         };
-        let Some(tenant) = self.config.tenant(&tenant_id).await? else {
-            return Ok(default);
-        };
-        Ok(tenant
+        tenant
             .queue(address)
             .and_then(|queue| queue.target_queue_url.clone())
-            .unwrap_or(default))
+            .unwrap_or(default)
     }
 }

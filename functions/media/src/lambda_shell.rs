@@ -10,12 +10,13 @@ use switchboard_shared::state::delivery::DeliveryStatusStore;
 use switchboard_shared::state::idempotency::IdempotencyStore;
 use tracing::warn;
 
+use crate::enrich::Enrich;
 use crate::forward::EventQueue;
 use crate::handler::{MediaStage, Record};
 use crate::store::MediaStore;
 
-pub async fn handle_batch<C, I, D, S, Q>(
-    stage: &MediaStage<C, I, D, S, Q>,
+pub async fn handle_batch<C, I, D, S, Q, E>(
+    stage: &MediaStage<C, I, D, S, Q, E>,
     event: SqsEvent,
 ) -> SqsBatchResponse
 where
@@ -24,6 +25,7 @@ where
     D: DeliveryStatusStore,
     S: MediaStore,
     Q: EventQueue,
+    E: Enrich,
 {
     let concurrency = stage.settings().group_concurrency;
     let outcomes = run(&event.records, concurrency, |message| async move {
@@ -44,13 +46,14 @@ where
     batch_response(&event.records, &outcomes)
 }
 
-pub async fn run_lambda<C, I, D, S, Q>(stage: MediaStage<C, I, D, S, Q>) -> Result<(), Error>
+pub async fn run_lambda<C, I, D, S, Q, E>(stage: MediaStage<C, I, D, S, Q, E>) -> Result<(), Error>
 where
     C: TenantConfigSource,
     I: IdempotencyStore,
     D: DeliveryStatusStore,
     S: MediaStore,
     Q: EventQueue,
+    E: Enrich,
 {
     let stage = &stage;
     lambda_runtime::run(lambda_runtime::service_fn(

@@ -4,6 +4,7 @@
 //! [`handler`] holds the logic and knows nothing of Lambda; [`lambda_shell`] (Lambda's SQS
 //! event source) and the local event-source shell (`make dev`) are the ways in.
 
+pub mod enrich;
 pub mod fetch;
 pub mod forward;
 pub mod handler;
@@ -16,7 +17,10 @@ use std::time::Duration;
 
 use switchboard_shared::config::ConfigStore;
 use switchboard_shared::state::delivery::DynamoDeliveryStatus;
+use switchboard_shared::sinch::api::{ClientSettings, SinchClient};
 use switchboard_shared::state::idempotency::DynamoIdempotency;
+use switchboard_shared::state::names::DynamoDisplayNames;
+use switchboard_shared::state::reply_map::DynamoReplyIdMap;
 
 pub use handler::{MediaStage, Outcome, Record};
 
@@ -27,6 +31,7 @@ pub type AwsMediaStage = MediaStage<
     DynamoDeliveryStatus,
     store::S3MediaStore,
     forward::SqsEventQueue,
+    enrich::Enricher<DynamoDisplayNames, DynamoReplyIdMap, ConfigStore>,
 >;
 
 /// Builds the clients once per process; reused by every batch of a warm container.
@@ -38,8 +43,23 @@ pub async fn build(settings: settings::Settings) -> Result<AwsMediaStage, String
     .await;
     let dynamodb = switchboard_shared::aws::dynamodb_client(&sdk);
     let fetcher = fetch::SafeFetcher::new(settings.address_policy.clone())?;
+    let config = ConfigStore::new(dynamodb.clone(), settings.config_table.clone());
+    // Name look-ups are bounded by their own deadline; one attempt never takes all of it.
+    let sinch = SinchClient::new(ClientSettings {
+        attempt_timeout: settings.name_lookup_timeout,
+        connect_timeout: settings.name_lookup_timeout.min(Duration::from_secs(1)),
+        ..ClientSettings::default()
+    })
+    .map_err(|err| err.to_string())?;
+    let enricher = enrich::Enricher::new(
+        DynamoDisplayNames::new(dynamodb.clone(), settings.state_table.clone()),
+        DynamoReplyIdMap::new(dynamodb.clone(), settings.state_table.clone()),
+        config.clone(),
+        sinch,
+        settings.name_lookup_timeout,
+    );
     Ok(MediaStage::new(
-        ConfigStore::new(dynamodb.clone(), settings.config_table.clone()),
+        config,
         DynamoIdempotency::new(dynamodb.clone(), settings.state_table.clone(), "inbound"),
         DynamoDeliveryStatus::new(dynamodb, settings.state_table.clone()),
         store::S3MediaStore::new(
@@ -48,6 +68,7 @@ pub async fn build(settings: settings::Settings) -> Result<AwsMediaStage, String
         ),
         forward::SqsEventQueue::new(switchboard_shared::aws::sqs_client(&sdk)),
         fetcher,
+        enricher,
         settings,
     ))
 }

@@ -1,10 +1,12 @@
-//! One media item: fetched (SSRF-safe), limited (size while streaming, type by sniffing),
+//! One media item: fetched (SSRF-safe, from the tenant's allowed hosts), limited by the tenant's
+//! media settings (size while streaming, type by sniffing),
 //! stored under `inbound/{tenant}/{yyyy-mm-dd}/{event_id}/{n}-{filename}`, and the item
 //! completed. A permanent failure marks the item `failed` with a reason an agent can read; a
 //! transient one is returned, so the record is retried and the event never forwarded half-done.
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use switchboard_shared::config::MediaSettings;
 use switchboard_shared::contract::{MediaItem, MediaStatus};
 use tracing::warn;
 
@@ -13,25 +15,6 @@ use crate::store::{MediaStore, Upload};
 
 /// Bytes looked at to sniff the content type.
 const SNIFF_BYTES: usize = 512;
-
-/// Content types agents may receive: media and documents; never anything a browser would run
-/// (HTML, SVG, JavaScript) nor unidentifiable binaries.
-pub fn is_allowed_type(content_type: &str) -> bool {
-    let (kind, subtype) = content_type.split_once('/').unwrap_or((content_type, ""));
-    match kind {
-        "image" => subtype != "svg+xml",
-        "video" | "audio" => true,
-        "text" => matches!(subtype, "plain" | "csv" | "vcard" | "x-vcard" | "calendar"),
-        "application" => {
-            matches!(
-                subtype,
-                "pdf" | "msword" | "vnd.ms-excel" | "vnd.ms-powerpoint" | "zip" | "rtf" | "vcard"
-            ) || subtype.starts_with("vnd.openxmlformats-officedocument.")
-                || subtype.starts_with("vnd.oasis.opendocument.")
-        }
-        _ => false,
-    }
-}
 
 /// Types whose files start with a signature: a claim of one of them must be borne out.
 fn has_magic(content_type: &str) -> bool {
@@ -126,8 +109,10 @@ pub fn object_key(
     )
 }
 
-pub struct Limits {
+/// What a tenant accepts (its `media` settings), with the size limit in force.
+pub struct Limits<'a> {
     pub max_bytes: u64,
+    pub media: &'a MediaSettings,
 }
 
 /// Where an item goes: its event and its place in the event's media list.
@@ -147,11 +132,14 @@ fn fail(item: &mut MediaItem, reason: String) {
 pub async fn store_item<S: MediaStore>(
     fetcher: &SafeFetcher,
     store: &S,
-    limits: &Limits,
+    limits: &Limits<'_>,
     place: &ItemPlace<'_>,
     item: &mut MediaItem,
 ) -> Result<(), FetchError> {
-    let mut response = match fetcher.get(&item.source_url).await {
+    let mut response = match fetcher
+        .get_within(&item.source_url, &limits.media.allowed_hosts)
+        .await
+    {
         Ok(response) => response,
         Err(FetchError::Permanent(reason)) => {
             fail(item, reason);
@@ -190,7 +178,7 @@ pub async fn store_item<S: MediaStore>(
         }
     }
     let content_type = match decide_content_type(claimed.as_deref(), &head) {
-        Ok(content_type) if is_allowed_type(&content_type) => content_type,
+        Ok(content_type) if limits.media.allows_type(&content_type) => content_type,
         Ok(content_type) => {
             fail(
                 item,
@@ -289,29 +277,6 @@ mod tests {
         assert!(decide_content_type(Some("image/png"), b"<html><script>").is_err());
         assert!(decide_content_type(None, b"???").is_err());
         assert!(decide_content_type(Some("audio/ogg"), b"OggS\0\x02\0\0\0\0\0\0\0\0").is_ok());
-    }
-
-    #[test]
-    fn only_media_and_documents_are_allowed() {
-        for ok in [
-            "image/jpeg",
-            "video/mp4",
-            "audio/ogg",
-            "application/pdf",
-            "text/plain",
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        ] {
-            assert!(is_allowed_type(ok), "{ok}");
-        }
-        for bad in [
-            "text/html",
-            "image/svg+xml",
-            "application/javascript",
-            "application/octet-stream",
-            "application/x-msdownload",
-        ] {
-            assert!(!is_allowed_type(bad), "{bad}");
-        }
     }
 
     #[test]

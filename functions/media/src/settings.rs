@@ -7,8 +7,9 @@ use switchboard_shared::media::address_policy::AddressPolicy;
 use switchboard_shared::settings::Env;
 pub use switchboard_shared::settings::SettingsError;
 
-/// WhatsApp's document limit: the largest file a customer can send on any channel we serve.
-pub const DEFAULT_MAX_MEDIA_BYTES: u64 = 100 * 1024 * 1024;
+/// The stage's default ceiling: the largest `media.max_bytes` a tenant may set, so by default
+/// each tenant's own limit (100 MB unless set) is the one in force.
+pub const DEFAULT_MAX_MEDIA_BYTES: u64 = switchboard_shared::config::media::MAX_MEDIA_BYTES;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -23,7 +24,10 @@ pub struct Settings {
     pub idempotency_ttl: Duration,
     /// How long a claim blocks other workers before a crashed one is presumed dead.
     pub claim_lease: Duration,
+    /// A ceiling over every tenant's `media.max_bytes` (`SWITCHBOARD_MAX_MEDIA_BYTES`).
     pub max_media_bytes: u64,
+    /// The most a display-name look-up at Sinch may take (all its calls together).
+    pub name_lookup_timeout: Duration,
     /// Loopback endpoints a local run may fetch media from (`SWITCHBOARD_MEDIA_ALLOW_LOCAL`).
     pub address_policy: AddressPolicy,
 }
@@ -66,6 +70,11 @@ impl Settings {
                 DEFAULT_MAX_MEDIA_BYTES,
                 1024..=5 * 1024 * 1024 * 1024,
             )?,
+            name_lookup_timeout: Duration::from_millis(env.number(
+                "SWITCHBOARD_NAME_LOOKUP_TIMEOUT_MS",
+                2000,
+                100..=10_000,
+            )?),
             address_policy: AddressPolicy::with_allowed_local(&allow_local).map_err(|problem| {
                 SettingsError::Invalid {
                     name: "SWITCHBOARD_MEDIA_ALLOW_LOCAL",
@@ -105,6 +114,7 @@ mod tests {
         let settings = settings(&[]).unwrap();
         assert!(settings.idempotency_ttl > Duration::from_secs(4 * 86_400));
         assert_eq!(settings.max_media_bytes, DEFAULT_MAX_MEDIA_BYTES);
+        assert_eq!(settings.name_lookup_timeout, Duration::from_secs(2));
         assert_eq!(settings.address_policy, AddressPolicy::default());
     }
 

@@ -13,6 +13,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use switchboard_media::enrich::{Enricher, StaticCredentials};
 use switchboard_media::fetch::SafeFetcher;
 use switchboard_media::forward::MemoryEventQueue;
 use switchboard_media::settings::Settings;
@@ -23,6 +24,8 @@ use switchboard_shared::contract::{EventBody, InboundEvent, MediaStatus};
 use switchboard_shared::media::address_policy::AddressPolicy;
 use switchboard_shared::state::delivery::MemoryDeliveryStatus;
 use switchboard_shared::state::idempotency::MemoryIdempotency;
+use switchboard_shared::state::names::MemoryDisplayNames;
+use switchboard_shared::state::reply_map::MemoryReplyIdMap;
 
 type Stage = MediaStage<
     MemoryConfigSource,
@@ -30,6 +33,7 @@ type Stage = MediaStage<
     MemoryDeliveryStatus,
     MemoryMediaStore,
     MemoryEventQueue,
+    Enricher<MemoryDisplayNames, MemoryReplyIdMap, StaticCredentials>,
 >;
 
 const PNG: &[u8] =
@@ -138,6 +142,14 @@ async fn stage() -> (Stage, SocketAddr) {
         MemoryMediaStore::default(),
         MemoryEventQueue::default(),
         fetcher,
+        // These events name no contact and quote nothing: enrichment has nothing to add.
+        Enricher::new(
+            MemoryDisplayNames::default(),
+            MemoryReplyIdMap::default(),
+            StaticCredentials::default(),
+            switchboard_shared::sinch::api::SinchClient::new(Default::default()).unwrap(),
+            std::time::Duration::from_secs(1),
+        ),
         settings,
     );
     (stage, addr)

@@ -140,6 +140,11 @@ struct NewContact {
 
 fn put_contact(simulator: &Simulator, body: &[u8]) -> Result<Reply, Reply> {
     let contact: NewContact = parse(body)?;
+    Ok(Reply::json(200, &register_contact(simulator, contact)))
+}
+
+/// Stores a contact as `GET /contacts/{id}` answers it; returns it.
+fn register_contact(simulator: &Simulator, contact: NewContact) -> Value {
     let identities: Vec<Value> = contact
         .channel_identities
         .iter()
@@ -161,7 +166,7 @@ fn put_contact(simulator: &Simulator, body: &[u8]) -> Result<Reply, Reply> {
     simulator
         .state
         .put_contact(&contact.project_id, &contact.id, stored.clone());
-    Ok(Reply::json(200, &stored))
+    stored
 }
 
 #[derive(Deserialize)]
@@ -174,6 +179,13 @@ struct Mo {
     identity: String,
     #[serde(default)]
     contact_id: Option<String>,
+    /// The contact's name at Sinch; with `contact_id`, Sinch knows the contact after the
+    /// message as it would (`display_name` "Unknown" when not given).
+    #[serde(default)]
+    display_name: Option<String>,
+    /// What `contacts:getChannelProfile` answers for the sender.
+    #[serde(default)]
+    profile_name: Option<String>,
     #[serde(default)]
     text: Option<String>,
     #[serde(default)]
@@ -260,6 +272,26 @@ async fn send_mo(simulator: &Simulator, body: &[u8]) -> Result<Reply, Reply> {
         content["reply_to"] = json!({"message_id": reply_to});
     }
     let contact_id = mo.contact_id.clone().unwrap_or_default();
+    // In CONVERSATION mode Sinch creates the contact of a first message; a name given here, or
+    // a contact not known yet, is registered the way `POST /_simulator/contacts` would.
+    let known = !contact_id.is_empty()
+        && simulator
+            .state
+            .contact(&service.project_id, &contact_id)
+            .is_some();
+    if !contact_id.is_empty() && (!known || mo.display_name.is_some() || mo.profile_name.is_some())
+    {
+        register_contact(
+            simulator,
+            NewContact {
+                project_id: service.project_id.clone(),
+                id: contact_id.clone(),
+                display_name: mo.display_name.clone(),
+                channel_identities: vec![json!({"channel": channel, "identity": mo.identity, "app_id": mo.app_id})],
+                profile_name: mo.profile_name.clone(),
+            },
+        );
+    }
     let mut callback = json!({
         "app_id": mo.app_id,
         "accepted_time": ids::now(),

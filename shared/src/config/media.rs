@@ -102,18 +102,7 @@ impl MediaSettings {
 
     /// Whether media may be fetched from `host` (a name or an IP literal).
     pub fn allows_host(&self, host: &str) -> bool {
-        if self.allowed_hosts.is_empty() {
-            return true;
-        }
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
-        self.allowed_hosts
-            .iter()
-            .any(|allowed| match allowed.strip_prefix("*.") {
-                Some(domain) => host
-                    .strip_suffix(domain)
-                    .is_some_and(|rest| rest.ends_with('.') && rest.len() > 1),
-                None => *allowed == host,
-            })
+        host_allowed(&self.allowed_hosts, host)
     }
 
     /// Refuses what serde cannot: sizes out of range, malformed types, types a browser would
@@ -141,6 +130,22 @@ impl MediaSettings {
         }
         Ok(())
     }
+}
+
+/// Whether `host` is on a host allow-list (`media.allowed_hosts`); an empty list allows any.
+pub fn host_allowed(allowed_hosts: &[String], host: &str) -> bool {
+    if allowed_hosts.is_empty() {
+        return true;
+    }
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    allowed_hosts
+        .iter()
+        .any(|allowed| match allowed.strip_prefix("*.") {
+            Some(domain) => host
+                .strip_suffix(domain)
+                .is_some_and(|rest| rest.ends_with('.') && rest.len() > 1),
+            None => *allowed == host,
+        })
 }
 
 impl Default for MediaSettings {
