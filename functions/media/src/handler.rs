@@ -2,11 +2,11 @@
 //!
 //! 1. claim the event's id (the state table): an event forwarded before, even days ago, is not
 //!    forwarded again; an attempt that fails releases its claim so its retry is not blocked;
-//! 2. a delivery report that would move its message's status backwards is dropped (counted);
-//! 3. every pending media item is stored in S3 (or marked failed, with why), within the
-//!    tenant's media settings (size, types, hosts);
-//! 4. the event is enriched ([`crate::enrich`]): the customer's display name, the reply ids of
+//! 2. the event is enriched ([`crate::enrich`]): the customer's display name, the reply ids of
 //!    agent messages it concerns;
+//! 3. a delivery report that would move its message's status backwards is dropped (counted);
+//! 4. every pending media item is stored in S3 (or marked failed, with why), within the
+//!    tenant's media settings (size, types, hosts);
 //! 5. the event goes to its queue (the queue's target from the config, or `events.fifo`) in
 //!    the same message group, with the `event_id` as the de-duplication id;
 //! 6. the claim is completed. Only then is the record done (the batch runner reports it so).
@@ -204,6 +204,12 @@ where
         now: DateTime<Utc>,
     ) -> Result<(Outcome, String), StageError> {
         let event_id = event.event_id.clone();
+        let tenant = self.tenant_of(&event).await?;
+        // Before the delivery status moves: a failure here (the reply map) must leave the
+        // status where it was, or the retry would find its own report stale.
+        self.enricher
+            .enrich(&mut event, tenant.as_deref(), now)
+            .await?;
         if let EventBody::Delivery { delivery } = &event.body {
             let decision = self
                 .delivery
@@ -220,7 +226,6 @@ where
                 return Ok((Outcome::StaleDelivery { event_id }, "stale".into()));
             }
         }
-        let tenant = self.tenant_of(&event).await?;
         let default_media = MediaSettings::default();
         let media = tenant.as_ref().map_or(&default_media, |t| &t.media);
         if let EventBody::Message { message } = &mut event.body {
@@ -244,9 +249,6 @@ where
                     .map_err(StageError::Media)?;
             }
         }
-        self.enricher
-            .enrich(&mut event, tenant.as_deref(), now)
-            .await?;
         let queue_url = self.target_queue(&event, tenant.as_deref());
         let body = escape_for_sqs(
             serde_json::to_string(&event).map_err(|err| StageError::NotAnEvent(err.to_string()))?,
