@@ -319,13 +319,22 @@ where
                 return cached.name;
             }
             Ok(None) => {}
-            Err(err) => warn!(tenant = %event.tenant, error = %err, "display-name cache unavailable; asking Sinch"),
+            Err(err) => {
+                warn!(tenant = %event.tenant, error = %err, "display-name cache unavailable; asking Sinch")
+            }
         }
         let deadline = Deadline::after(self.lookup_timeout);
         let lookup = deadline
             .run(
                 "display-name look-up",
-                self.look_up(event, tenant, contact_id, identity, profile_channel, &deadline),
+                self.look_up(
+                    event,
+                    tenant,
+                    contact_id,
+                    identity,
+                    profile_channel,
+                    &deadline,
+                ),
             )
             .await
             .unwrap_or_else(|late| Lookup::Failed(late.to_string()));

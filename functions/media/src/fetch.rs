@@ -186,8 +186,8 @@ impl SafeFetcher {
         if let Some(client) = clients.get(allowed_hosts) {
             return Ok(client.clone());
         }
-        let client = build_client(&self.policy, allowed_hosts.to_vec())
-            .map_err(FetchError::Transient)?;
+        let client =
+            build_client(&self.policy, allowed_hosts.to_vec()).map_err(FetchError::Transient)?;
         if clients.len() >= MAX_HOST_LIST_CLIENTS {
             clients.clear();
         }
@@ -202,28 +202,28 @@ fn build_client(
 ) -> Result<reqwest::Client, String> {
     let redirect_policy = Arc::clone(policy);
     reqwest::Client::builder()
-            .dns_resolver(Arc::new(PolicyResolver {
-                policy: Arc::clone(policy),
-            }))
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-                if attempt.previous().len() > MAX_REDIRECTS {
-                    return attempt.error(FetchError::Permanent(format!(
-                        "more than {MAX_REDIRECTS} redirects"
-                    )));
-                }
-                match check_url(attempt.url(), &redirect_policy)
-                    .and_then(|()| check_host(attempt.url(), &allowed_hosts))
-                {
-                    Ok(()) => attempt.follow(),
-                    Err(err) => attempt.error(err),
-                }
-            }))
-            .connect_timeout(Duration::from_secs(5))
-            .read_timeout(Duration::from_secs(20))
-            .user_agent("switchboard-media/1")
-            .build()
-            .map_err(|err| format!("cannot build the media HTTP client: {err}"))
+        .dns_resolver(Arc::new(PolicyResolver {
+            policy: Arc::clone(policy),
+        }))
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() > MAX_REDIRECTS {
+                return attempt.error(FetchError::Permanent(format!(
+                    "more than {MAX_REDIRECTS} redirects"
+                )));
+            }
+            match check_url(attempt.url(), &redirect_policy)
+                .and_then(|()| check_host(attempt.url(), &allowed_hosts))
+            {
+                Ok(()) => attempt.follow(),
+                Err(err) => attempt.error(err),
+            }
+        }))
+        .connect_timeout(Duration::from_secs(5))
+        .read_timeout(Duration::from_secs(20))
+        .user_agent("switchboard-media/1")
+        .build()
+        .map_err(|err| format!("cannot build the media HTTP client: {err}"))
 }
 
 /// A failed request: refused by our checks (permanent) or by the network (transient).

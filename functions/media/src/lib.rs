@@ -16,8 +16,8 @@ pub mod store;
 use std::time::Duration;
 
 use switchboard_shared::config::ConfigStore;
-use switchboard_shared::state::delivery::DynamoDeliveryStatus;
 use switchboard_shared::sinch::api::{ClientSettings, SinchClient};
+use switchboard_shared::state::delivery::DynamoDeliveryStatus;
 use switchboard_shared::state::idempotency::DynamoIdempotency;
 use switchboard_shared::state::names::DynamoDisplayNames;
 use switchboard_shared::state::reply_map::DynamoReplyIdMap;

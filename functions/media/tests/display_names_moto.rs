@@ -111,15 +111,16 @@ async fn world() -> World {
     for tenant in SeedFile::parse(&seed.to_string()).unwrap().tenants {
         store.put_tenant(&tenant).await.unwrap();
     }
-    let settings = switchboard_sinch_simulator::settings::Settings::from_lookup(|name| match name {
-        "SWITCHBOARD_CONFIG_TABLE" => Some(config_table.clone()),
-        "SWITCHBOARD_SINCH_PORT" => Some("0".into()),
-        // Nothing listens there: the MO callbacks of these tests go nowhere.
-        "SWITCHBOARD_SINCH_WEBHOOK_BASE_URL" => Some("http://127.0.0.1:9".into()),
-        "SWITCHBOARD_SINCH_CALLBACKS" => Some("false".into()),
-        _ => None,
-    })
-    .unwrap();
+    let settings =
+        switchboard_sinch_simulator::settings::Settings::from_lookup(|name| match name {
+            "SWITCHBOARD_CONFIG_TABLE" => Some(config_table.clone()),
+            "SWITCHBOARD_SINCH_PORT" => Some("0".into()),
+            // Nothing listens there: the MO callbacks of these tests go nowhere.
+            "SWITCHBOARD_SINCH_WEBHOOK_BASE_URL" => Some("http://127.0.0.1:9".into()),
+            "SWITCHBOARD_SINCH_CALLBACKS" => Some("false".into()),
+            _ => None,
+        })
+        .unwrap();
     let simulator = Arc::new(Simulator::new(
         settings,
         Directory::new(store),
@@ -324,14 +325,7 @@ async fn a_messenger_customer_is_named_by_the_channel_profile() {
     )
     .await;
     let stage = stage_fresh(&world);
-    let grace = text_event(
-        "m1",
-        "acme",
-        MESSENGER_APP,
-        "MESSENGER",
-        "PSID-GRACE",
-        None,
-    );
+    let grace = text_event("m1", "acme", MESSENGER_APP, "MESSENGER", "PSID-GRACE", None);
     assert_eq!(forward(&stage, &grace).await, "Grace Hopper");
     let alan = text_event(
         "m2",
@@ -378,7 +372,14 @@ async fn any_lookup_failure_leaves_the_identity_and_never_fails_the_event() {
     )
     .await;
     let event = |id: &str, identity: &str, contact: &str| {
-        text_event(id, "acme", WHATSAPP_APP, "WHATSAPP", identity, Some(contact))
+        text_event(
+            id,
+            "acme",
+            WHATSAPP_APP,
+            "WHATSAPP",
+            identity,
+            Some(contact),
+        )
     };
     // Sinch answers 500 (every retry within the bound).
     world.simulator.state.add_fault(Fault {

@@ -238,11 +238,7 @@ fn base(event_id: &str) -> serde_json::Value {
     })
 }
 
-fn message_event(
-    event_id: &str,
-    urls: &[String],
-    quoted: Option<&str>,
-) -> String {
+fn message_event(event_id: &str, urls: &[String], quoted: Option<&str>) -> String {
     let media: Vec<serde_json::Value> = urls
         .iter()
         .map(|url| serde_json::json!({"source_url": url, "thumbnail_url": null, "filename": null, "caption": null,
@@ -338,7 +334,11 @@ async fn a_tenants_size_limit_is_enforced_while_streaming_without_content_length
         (MediaStatus::Stored, "application/pdf".into())
     );
     let stored = stage.store().objects.lock().unwrap().clone();
-    assert_eq!(stored.len(), 1, "the file over the limit left nothing behind");
+    assert_eq!(
+        stored.len(),
+        1,
+        "the file over the limit left nothing behind"
+    );
 
     // Under the default (100 MB), the same file is stored.
     let (stage, addr) = stage_default().await;
@@ -524,13 +524,21 @@ async fn a_reply_map_failure_is_retried_never_forwarded_without_the_reply_id() {
         )
         .await
         .unwrap();
-    stage.enricher().replies().failing.store(true, Ordering::SeqCst);
+    stage
+        .enricher()
+        .replies()
+        .failing
+        .store(true, Ordering::SeqCst);
     let body = dlr_event("d1", "01AGENTMSG", "DELIVERED");
     let err = handle(&stage, &body).await.unwrap_err();
     assert!(err.is_retryable(), "{err}");
     assert!(stage.queue().sent().is_empty());
     // The record comes back once the table answers, and the claim does not block it.
-    stage.enricher().replies().failing.store(false, Ordering::SeqCst);
+    stage
+        .enricher()
+        .replies()
+        .failing
+        .store(false, Ordering::SeqCst);
     handle(&stage, &body).await.unwrap();
     assert_eq!(forwarded(&stage)[0].reply_id.as_deref(), Some("cc-reply-1"));
 }

@@ -287,7 +287,9 @@ async fn send_mo(simulator: &Simulator, body: &[u8]) -> Result<Reply, Reply> {
                 project_id: service.project_id.clone(),
                 id: contact_id.clone(),
                 display_name: mo.display_name.clone(),
-                channel_identities: vec![json!({"channel": channel, "identity": mo.identity, "app_id": mo.app_id})],
+                channel_identities: vec![
+                    json!({"channel": channel, "identity": mo.identity, "app_id": mo.app_id}),
+                ],
                 profile_name: mo.profile_name.clone(),
             },
         );

@@ -243,6 +243,13 @@ mod tests {
     }
 
     #[test]
+    fn the_demo_seed_spells_out_exactly_the_defaults() {
+        let seed = crate::config::SeedFile::parse(include_str!("../../../infra/seed/demo.json"))
+            .expect("the demo seed is valid");
+        assert_eq!(seed.tenants[0].media, MediaSettings::default());
+    }
+
+    #[test]
     fn a_tenant_list_replaces_the_defaults_and_still_never_lets_svg_through() {
         let media = MediaSettings {
             allowed_types: vec!["image/*".into(), "application/pdf".into()],
