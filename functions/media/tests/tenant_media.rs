@@ -1,6 +1,7 @@
 //! The stage within each tenant's `media` settings (size while streaming, types, hosts, also
-//! through redirects), and the reply ids it fills from the Sinch message id → reply id map:
-//! in-memory ports and a local HTTP server started by the test.
+//! through redirects), the reply ids it fills from the Sinch message id → reply id map, and
+//! what a display name costs a warm container: in-memory ports and a local HTTP server started
+//! by the test.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -32,7 +33,7 @@ use switchboard_shared::sinch::api::{ClientSettings, SinchClient};
 use switchboard_shared::state::StateError;
 use switchboard_shared::state::delivery::MemoryDeliveryStatus;
 use switchboard_shared::state::idempotency::MemoryIdempotency;
-use switchboard_shared::state::names::MemoryDisplayNames;
+use switchboard_shared::state::names::{CachedName, DisplayNameCache, MemoryDisplayNames};
 use switchboard_shared::state::reply_map::{MemoryReplyIdMap, ReplyIdMap};
 
 type Stage = MediaStage<
@@ -541,4 +542,61 @@ async fn a_reply_map_failure_is_retried_never_forwarded_without_the_reply_id() {
         .store(false, Ordering::SeqCst);
     handle(&stage, &body).await.unwrap();
     assert_eq!(forwarded(&stage)[0].reply_id.as_deref(), Some("cc-reply-1"));
+}
+
+/// A text event from a CONVERSATION-mode contact.
+fn text_from_contact(event_id: &str, contact_id: &str) -> String {
+    let mut event: serde_json::Value =
+        serde_json::from_str(&message_event(event_id, &[], None)).unwrap();
+    event["contact"] = serde_json::json!({"id": contact_id, "channel_identity": "46700000001",
+        "display_name": "46700000001"});
+    event.to_string()
+}
+
+#[tokio::test]
+async fn a_warm_container_names_a_known_contact_without_any_call() {
+    let (stage, _) = stage_default().await;
+    let names = stage.enricher().names();
+    names
+        .put(
+            "acme",
+            "01CONTACT",
+            &CachedName {
+                name: Some("Ada Lovelace".into()),
+            },
+            now(),
+            Duration::from_secs(86_400),
+        )
+        .await
+        .unwrap();
+    let (reads, writes) = (names.reads(), names.writes());
+    for id in ["t1", "t2", "t3"] {
+        handle(&stage, &text_from_contact(id, "01CONTACT"))
+            .await
+            .unwrap();
+    }
+    let shown: Vec<Option<String>> = forwarded(&stage)
+        .into_iter()
+        .map(|e| e.contact.and_then(|c| c.display_name))
+        .collect();
+    assert_eq!(shown, vec![Some("Ada Lovelace".to_owned()); 3]);
+    assert_eq!(
+        (names.reads() - reads, names.writes() - writes),
+        (1, 0),
+        "one cache read for the first event, then memory only"
+    );
+}
+
+#[tokio::test]
+async fn an_unavailable_name_cache_and_no_credentials_leave_the_identity() {
+    let (stage, _) = stage_default().await;
+    stage.enricher().names().fail(true);
+    handle(&stage, &text_from_contact("u1", "01CONTACT"))
+        .await
+        .expect("a name is never worth a failed event");
+    let event = &forwarded(&stage)[0];
+    assert_eq!(
+        event.contact.as_ref().unwrap().display_name.as_deref(),
+        Some("46700000001")
+    );
 }
