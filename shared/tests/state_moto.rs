@@ -7,7 +7,9 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use switchboard_shared::state::delivery::{Decision, DeliveryStatusStore, DynamoDeliveryStatus};
+use switchboard_shared::state::delivery::{
+    Decision, DeliveryStatusStore, DynamoDeliveryStatus, MemoryDeliveryStatus,
+};
 use switchboard_shared::state::idempotency::{
     Claim, DynamoIdempotency, IdempotencyStore, MemoryIdempotency,
 };
@@ -139,17 +141,21 @@ async fn delivery_status_never_goes_backwards_and_failed_is_never_dropped() {
     let (client, table) = state_table().await;
     let store = DynamoDeliveryStatus::new(client, table);
     let mut decisions = Vec::new();
-    for status in [
+    // Six callbacks, six events: the second READ is a repeat from another callback.
+    for (n, status) in [
         "READ",
         "DELIVERED",
         "QUEUED_ON_CHANNEL",
         "READ",
         "FAILED",
         "SWITCHING_CHANNEL",
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         decisions.push(
             store
-                .advance("acme", "01MSG", status, at(0), TTL)
+                .advance("acme", "01MSG", status, &format!("event-{n}"), at(0), TTL)
                 .await
                 .unwrap(),
         );
@@ -160,7 +166,7 @@ async fn delivery_status_never_goes_backwards_and_failed_is_never_dropped() {
     for status in ["QUEUED_ON_CHANNEL", "DELIVERED", "READ"] {
         assert_eq!(
             store
-                .advance("acme", "01OTHER", status, at(0), TTL)
+                .advance("acme", "01OTHER", status, status, at(0), TTL)
                 .await
                 .unwrap(),
             Forward
@@ -168,12 +174,55 @@ async fn delivery_status_never_goes_backwards_and_failed_is_never_dropped() {
     }
     assert_eq!(
         store
-            .advance("globex", "01MSG", "DELIVERED", at(0), TTL)
+            .advance("globex", "01MSG", "DELIVERED", "g", at(0), TTL)
             .await
             .unwrap(),
         Forward,
         "tenants do not share statuses"
     );
+}
+
+/// The stage moves the status, then fails to forward (the queue is down): the record comes
+/// back, and its second attempt must be forwarded, not dropped as stale against itself.
+async fn a_retry_of_the_event_that_moved_the_status_is_forwarded(store: &impl DeliveryStatusStore) {
+    use Decision::{Forward, Stale};
+    let advance = |status: &'static str, event: &'static str| {
+        store.advance("acme", "01RETRY", status, event, at(0), TTL)
+    };
+    assert_eq!(
+        advance("DELIVERED", "event-delivered").await.unwrap(),
+        Forward
+    );
+    assert_eq!(
+        advance("DELIVERED", "event-delivered").await.unwrap(),
+        Forward,
+        "the same event again: its first attempt never reached the queue"
+    );
+    assert_eq!(
+        advance("DELIVERED", "another-delivered").await.unwrap(),
+        Stale,
+        "a second report of the same status from another callback is a repeat"
+    );
+    assert_eq!(advance("READ", "event-read").await.unwrap(), Forward);
+    assert_eq!(
+        advance("DELIVERED", "event-delivered").await.unwrap(),
+        Stale,
+        "once READ was forwarded, the older report stays dropped"
+    );
+}
+
+#[tokio::test]
+async fn delivery_status_retries_of_the_same_event_in_the_state_table() {
+    let (client, table) = state_table().await;
+    a_retry_of_the_event_that_moved_the_status_is_forwarded(&DynamoDeliveryStatus::new(
+        client, table,
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn delivery_status_retries_of_the_same_event_in_memory() {
+    a_retry_of_the_event_that_moved_the_status_is_forwarded(&MemoryDeliveryStatus::default()).await;
 }
 
 /// The scenario both reply-id maps must pass.

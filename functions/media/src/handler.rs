@@ -217,6 +217,7 @@ where
                     &event.tenant,
                     &delivery.message_id,
                     &delivery.status,
+                    &event_id,
                     now,
                     self.settings.idempotency_ttl,
                 )

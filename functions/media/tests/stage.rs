@@ -354,6 +354,26 @@ async fn delivery_reports_out_of_order_never_move_a_status_backwards() {
 }
 
 #[tokio::test]
+async fn a_delivery_report_whose_forward_failed_is_forwarded_on_its_retry() {
+    let (stage, _) = stage().await;
+    let report = dlr_event("d-retry", "DELIVERED");
+    stage.queue().fail(true);
+    assert!(
+        handle(&stage, &report).await.is_err(),
+        "the queue is down after the status moved"
+    );
+    stage.queue().fail(false);
+    assert!(
+        matches!(
+            handle(&stage, &report).await.unwrap(),
+            Outcome::Forwarded { .. }
+        ),
+        "its own step is not stale: the report was never forwarded"
+    );
+    assert_eq!(forwarded(&stage).len(), 1);
+}
+
+#[tokio::test]
 async fn a_record_that_is_not_an_event_fails_without_forwarding() {
     let (stage, _) = stage().await;
     assert!(handle(&stage, "{not json").await.is_err());

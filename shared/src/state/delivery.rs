@@ -3,6 +3,10 @@
 //! "delivered". QUEUED_ON_CHANNEL < DELIVERED < READ; a report that would move a message
 //! backwards (or repeat where it is) is not forwarded. FAILED is always forwarded, and so are
 //! SWITCHING_CHANNEL and statuses Switchboard does not know: they are news, not steps.
+//!
+//! The record remembers which event moved it last, so a retry of that same event (the stage
+//! moved the status, then failed to forward, and the record came back) is forwarded, not
+//! judged stale against its own step.
 
 use std::future::Future;
 
@@ -30,13 +34,14 @@ pub enum Decision {
 }
 
 pub trait DeliveryStatusStore: Send + Sync {
-    /// Moves the message's furthest status to `status` if that is forward; says whether to
-    /// forward the report.
+    /// Moves the message's furthest status to `status` if that is forward (or if `event_id`
+    /// is the event that moved it there); says whether to forward the report.
     fn advance(
         &self,
         tenant: &str,
         message_id: &str,
         status: &str,
+        event_id: &str,
         now: DateTime<Utc>,
         ttl: std::time::Duration,
     ) -> impl Future<Output = Result<Decision, StateError>> + Send;
@@ -63,6 +68,7 @@ impl DeliveryStatusStore for DynamoDeliveryStatus {
         tenant: &str,
         message_id: &str,
         status: &str,
+        event_id: &str,
         now: DateTime<Utc>,
         ttl: std::time::Duration,
     ) -> Result<Decision, StateError> {
@@ -79,12 +85,17 @@ impl DeliveryStatusStore for DynamoDeliveryStatus {
                 AttributeValue::S(format!("DLR#{tenant}#{message_id}")),
             )
             .key("sk", AttributeValue::S("STATUS".into()))
-            .update_expression("SET #rank = :rank, #status = :status, expires_at = :expires")
+            .update_expression(
+                "SET #rank = :rank, #status = :status, #event = :event, expires_at = :expires",
+            )
             .condition_expression(
-                "attribute_not_exists(#rank) OR #rank < :rank OR expires_at < :now",
+                "attribute_not_exists(#rank) OR #rank < :rank OR expires_at < :now \
+                 OR (#event = :event AND #rank = :rank)",
             )
             .expression_attribute_names("#rank", "rank")
             .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#event", "event_id")
+            .expression_attribute_values(":event", AttributeValue::S(event_id.to_owned()))
             .expression_attribute_values(":rank", AttributeValue::N(rank.to_string()))
             .expression_attribute_values(":status", AttributeValue::S(status.to_owned()))
             .expression_attribute_values(
@@ -105,7 +116,8 @@ impl DeliveryStatusStore for DynamoDeliveryStatus {
 /// In memory, with the same rule, for handler tests.
 #[derive(Default)]
 pub struct MemoryDeliveryStatus {
-    ranks: std::sync::Mutex<std::collections::HashMap<String, u8>>,
+    /// The furthest rank per message, and the event that moved it there.
+    ranks: std::sync::Mutex<std::collections::HashMap<String, (u8, String)>>,
 }
 
 impl DeliveryStatusStore for MemoryDeliveryStatus {
@@ -114,6 +126,7 @@ impl DeliveryStatusStore for MemoryDeliveryStatus {
         tenant: &str,
         message_id: &str,
         status: &str,
+        event_id: &str,
         _now: DateTime<Utc>,
         _ttl: std::time::Duration,
     ) -> Result<Decision, StateError> {
@@ -122,10 +135,13 @@ impl DeliveryStatusStore for MemoryDeliveryStatus {
         };
         let mut ranks = self.ranks.lock().unwrap_or_else(|p| p.into_inner());
         let key = format!("{tenant}#{message_id}");
-        if ranks.get(&key).is_some_and(|known| *known >= rank) {
-            return Ok(Decision::Stale);
+        if let Some((known, by)) = ranks.get(&key) {
+            let own_retry = *known == rank && by == event_id;
+            if *known >= rank && !own_retry {
+                return Ok(Decision::Stale);
+            }
         }
-        ranks.insert(key, rank);
+        ranks.insert(key, (rank, event_id.to_owned()));
         Ok(Decision::Forward)
     }
 }
