@@ -4,6 +4,8 @@
 #   2. size: the arm64 Lambda zip (cargo-lambda) of every function and of a minimal function
 #   3. cold start: exec -> ready, exec -> first answer, peak RSS of each x86_64 release function
 #      vs. the minimal function (infra/coldstart), talking to a fresh moto
+#   4. the inbound stage: peak memory while streaming 10/100/500 MB into S3, AWS requests per
+#      text event, text events per second (infra/scripts/bench-media.py)
 # The functions are those of template.yaml built with cargo-lambda (`switchboard-admin
 # functions`). A function is cold-started when infra/coldstart/events/ has its event: either
 # make-<binary>-event.py (run to write a fresh one) or <binary>.json, and <binary>.expect holds a
@@ -61,6 +63,11 @@ if [ "${1:-}" = "--coldstart-under-moto" ]; then
       "${candidate_env[@]}" \
       --runs "$runs" --json "$out/coldstart-$binary.json" | tee "$out/coldstart-$binary.md"
   done 3< "$out/functions.tsv"
+  # The inbound stage: peak memory while streaming big files, AWS requests per text event,
+  # events per second (infra/scripts/bench-media.py says how each is measured).
+  python3 infra/scripts/bench-media.py --coldstart "$CARGO_TARGET_DIR/release/coldstart" \
+    --media "$CARGO_TARGET_DIR/release/media" --admin "$admin" \
+    --env-file "$out/stack/MediaFunction.env" --out "$out"
   exit 0
 fi
 
@@ -183,5 +190,9 @@ for name in sizes:
     print(f'Aim "ready within 3x of hello world": {"met" if ready_ok else "MISSED"} ({r["ready_median"]:.2f}x).')
     print(f'Aim "peak memory under 12 MiB": {"met" if rss_ok else "MISSED"} ({c["peak_rss_kib"]["max"] / 1024:.2f} MiB).')
     print()
+
+media = os.path.join(out, "media.md")
+if os.path.exists(media):
+    print(open(media).read())
 EOF
 echo "bench: results in ${out#"$root"/}/" >&2
