@@ -230,7 +230,8 @@ async fn run_public_media(args: PublicMediaArgs) -> Result<(), AdminError> {
         switchboard_shared::aws::s3_client(&sdk_config),
         args.bucket,
     );
-    let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, args.port)).await?;
+    let listener =
+        tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, args.port)).await?;
     print(&format!("listening on http://{}\n", listener.local_addr()?))?;
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -135,7 +135,11 @@ async fn get(media: &PublicMedia, key: &str) -> Response<Body> {
         CONTENT_DISPOSITION,
         object.content_disposition.as_deref(),
     );
-    set(headers, LAST_MODIFIED, http_date(object.last_modified).as_deref());
+    set(
+        headers,
+        LAST_MODIFIED,
+        http_date(object.last_modified).as_deref(),
+    );
     response
 }
 
@@ -166,7 +170,11 @@ async fn head(media: &PublicMedia, key: &str) -> Response<Body> {
         CONTENT_DISPOSITION,
         object.content_disposition.as_deref(),
     );
-    set(headers, LAST_MODIFIED, http_date(object.last_modified).as_deref());
+    set(
+        headers,
+        LAST_MODIFIED,
+        http_date(object.last_modified).as_deref(),
+    );
     response
 }
 

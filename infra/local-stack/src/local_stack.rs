@@ -354,12 +354,12 @@ impl LocalStack {
                     None => self.resolve(expression),
                 }
                 .map(|value| (variable.clone(), value))
-                    .map_err(|reason| LocalStackError::Unresolvable {
-                        function: logical_function_id.to_owned(),
-                        variable: variable.clone(),
-                        expression: expression.to_string(),
-                        reason,
-                    })
+                .map_err(|reason| LocalStackError::Unresolvable {
+                    function: logical_function_id.to_owned(),
+                    variable: variable.clone(),
+                    expression: expression.to_string(),
+                    reason,
+                })
             })
             .collect::<Result<_, _>>()?;
         // What Lambda's event source mapping would do for it, for the function's local

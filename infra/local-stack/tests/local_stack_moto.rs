@@ -717,7 +717,9 @@ Resources:
         "{refused}"
     );
     assert!(
-        refused.to_string().contains("AWS::CloudFront::Distribution")
+        refused
+            .to_string()
+            .contains("AWS::CloudFront::Distribution")
             && refused.to_string().contains("--env PUBLIC_BASE_URL="),
         "{refused}"
     );
@@ -727,7 +729,10 @@ Resources:
         .function_environment("Sender")
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(sender["PUBLIC_BASE_URL"], "http://127.0.0.1:3002");
-    assert!(sender["QUEUE"].ends_with(&format!("/{prefix}-Work")), "{sender:?}");
+    assert!(
+        sender["QUEUE"].ends_with(&format!("/{prefix}-Work")),
+        "{sender:?}"
+    );
     let other = stack
         .function_environment("Other")
         .unwrap_or_else(|e| panic!("{e}"));

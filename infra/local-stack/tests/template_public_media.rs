@@ -115,7 +115,9 @@ fn check_bucket(template: &Value, problems: &mut Vec<String>) {
             .filter_map(|a| a.as_str())
             .collect();
         if actions != ["s3:GetObject"] {
-            problems.push(format!("CloudFront may do {actions:?}, not only s3:GetObject"));
+            problems.push(format!(
+                "CloudFront may do {actions:?}, not only s3:GetObject"
+            ));
         }
         let resources: Vec<_> = items(&statement["Resource"])
             .iter()
@@ -164,7 +166,9 @@ fn check_key(template: &Value, problems: &mut Vec<String>) {
             .filter_map(|a| a.as_str())
             .collect();
         if statement["Effect"].as_str() == Some("Allow") && actions != ["kms:Decrypt"] {
-            problems.push(format!("CloudFront may do {actions:?} with the key, not only kms:Decrypt"));
+            problems.push(format!(
+                "CloudFront may do {actions:?} with the key, not only kms:Decrypt"
+            ));
         }
         let condition = &statement["Condition"];
         let account = ref_target(&condition["StringEquals"]["AWS:SourceAccount"]);
@@ -183,14 +187,16 @@ fn check_key(template: &Value, problems: &mut Vec<String>) {
 
 fn check_distribution(template: &Value, problems: &mut Vec<String>) {
     let config = &resource(template, DISTRIBUTION)["Properties"]["DistributionConfig"];
-    if resource(template, DISTRIBUTION)["Type"].as_str() != Some("AWS::CloudFront::Distribution")
-    {
+    if resource(template, DISTRIBUTION)["Type"].as_str() != Some("AWS::CloudFront::Distribution") {
         problems.push(format!("{DISTRIBUTION} is not a CloudFront distribution"));
         return;
     }
     let origins = items(&config["Origins"]);
     let [origin] = origins.as_slice() else {
-        problems.push(format!("the distribution has {} origins, not one", origins.len()));
+        problems.push(format!(
+            "the distribution has {} origins, not one",
+            origins.len()
+        ));
         return;
     };
     if getatt_target(&origin["DomainName"])
@@ -212,7 +218,9 @@ fn check_distribution(template: &Value, problems: &mut Vec<String>) {
                 || oac_config["SigningBehavior"].as_str() != Some("always")
                 || oac_config["OriginAccessControlOriginType"].as_str() != Some("s3")
             {
-                problems.push(format!("{id} is not an S3 origin access control signing every request with SigV4"));
+                problems.push(format!(
+                    "{id} is not an S3 origin access control signing every request with SigV4"
+                ));
             }
         }
         _ => problems.push("the origin does not use an origin access control".into()),
@@ -237,10 +245,14 @@ fn check_distribution(template: &Value, problems: &mut Vec<String>) {
             problems.push(format!("behaviour {name} allows {methods:?}"));
         }
         if behaviour["Compress"].as_bool() != Some(false) {
-            problems.push(format!("behaviour {name} may compress (no Content-Length as stored)"));
+            problems.push(format!(
+                "behaviour {name} may compress (no Content-Length as stored)"
+            ));
         }
         match cache_policy(template, behaviour) {
-            None => problems.push(format!("behaviour {name} has no cache policy of this template")),
+            None => problems.push(format!(
+                "behaviour {name} has no cache policy of this template"
+            )),
             Some(policy) => {
                 let max = policy["MaxTTL"].as_u64();
                 if max.is_none_or(|max| max > MAX_CACHE_SECONDS) {
@@ -261,7 +273,9 @@ fn check_distribution(template: &Value, problems: &mut Vec<String>) {
             }
         }
         if !behaviour["OriginRequestPolicyId"].is_null() {
-            problems.push(format!("behaviour {name} forwards request parts to the origin"));
+            problems.push(format!(
+                "behaviour {name} forwards request parts to the origin"
+            ));
         }
     }
 
@@ -284,7 +298,9 @@ fn check_distribution(template: &Value, problems: &mut Vec<String>) {
         association["EventType"].as_str() == Some("viewer-request")
             && getatt_target(&association["FunctionARN"]).is_some_and(|(id, attribute)| {
                 let function = resource(template, &id);
-                let code = function["Properties"]["FunctionCode"].as_str().unwrap_or("");
+                let code = function["Properties"]["FunctionCode"]
+                    .as_str()
+                    .unwrap_or("");
                 attribute == "FunctionMetadata.FunctionARN"
                     && function["Type"].as_str() == Some("AWS::CloudFront::Function")
                     && function["Properties"]["AutoPublish"].as_bool() == Some(true)
@@ -320,10 +336,10 @@ fn only_outbound_objects_are_public_through_the_distribution() {
 }
 
 fn bucket_statement_mut(template: &mut Value) -> &mut Mapping {
-    let policy = template["Resources"]["MediaBucketPolicy"]["Properties"]["PolicyDocument"]
-        ["Statement"]
-        .as_sequence_mut()
-        .expect("statements");
+    let policy =
+        template["Resources"]["MediaBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+            .as_sequence_mut()
+            .expect("statements");
     policy
         .iter_mut()
         .find(|s| is_cloudfront(&s["Principal"]))
@@ -360,8 +376,8 @@ fn the_check_fails_on_templates_that_expose_more() {
             bucket_statement_mut(t).insert("Principal".into(), yaml("'*'"));
         }),
         ("public access not blocked", |t| {
-            t["Resources"]["MediaBucket"]["Properties"]["PublicAccessBlockConfiguration"]
-                ["RestrictPublicBuckets"] = Value::Bool(false);
+            t["Resources"]["MediaBucket"]["Properties"]["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] =
+                Value::Bool(false);
         }),
         ("no origin access control", |t| {
             t["Resources"]["PublicMediaDistribution"]["Properties"]["DistributionConfig"]
@@ -391,13 +407,12 @@ fn the_check_fails_on_templates_that_expose_more() {
                 yaml("86400");
         }),
         ("query strings forwarded", |t| {
-            t["Resources"]["PublicMediaCachePolicy"]["Properties"]["CachePolicyConfig"]
-                ["ParametersInCacheKeyAndForwardedToOrigin"]["QueryStringsConfig"]
-                ["QueryStringBehavior"] = Value::String("all".into());
+            t["Resources"]["PublicMediaCachePolicy"]["Properties"]["CachePolicyConfig"]["ParametersInCacheKeyAndForwardedToOrigin"]
+                ["QueryStringsConfig"]["QueryStringBehavior"] = Value::String("all".into());
         }),
         ("plain http", |t| {
-            t["Resources"]["PublicMediaDistribution"]["Properties"]["DistributionConfig"]
-                ["CacheBehaviors"][0]["ViewerProtocolPolicy"] = Value::String("allow-all".into());
+            t["Resources"]["PublicMediaDistribution"]["Properties"]["DistributionConfig"]["CacheBehaviors"]
+                [0]["ViewerProtocolPolicy"] = Value::String("allow-all".into());
         }),
     ];
     for (what, breakage) in breakages {
