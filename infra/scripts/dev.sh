@@ -5,7 +5,8 @@
 # functions serve on 127.0.0.1 from $SWITCHBOARD_HTTP_PORT (3000) up, one port each, in
 # logical-id order; the others run their own local shell (retention sweeps every
 # $SWITCHBOARD_RETENTION_EVERY_SECS, 60; SWITCHBOARD_RETENTION_DRY_RUN=1 makes it delete nothing).
-# The Sinch simulator serves on 127.0.0.1:$SWITCHBOARD_SINCH_PORT (3001).
+# The Sinch simulator serves on 127.0.0.1:$SWITCHBOARD_SINCH_PORT (3001), and the stand-in for
+# the public media distribution on 127.0.0.1:$SWITCHBOARD_PUBLIC_MEDIA_PORT (3002).
 # Runs until Ctrl-C; stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,7 +14,9 @@ admin=target/debug/switchboard-admin
 
 # --- run by with-moto.sh (which stops moto however this ends) ---------------------------------
 if [ "${1:-}" = "--under-moto" ]; then
-  "$admin" local-stack --prefix switchboard-local --env-dir .local/dev-stack > /dev/null
+  # The CloudFront distribution has no local counterpart: its URL is the local stand-in's.
+  "$admin" local-stack --prefix switchboard-local --env-dir .local/dev-stack \
+    --env "SWITCHBOARD_PUBLIC_MEDIA_BASE_URL=http://127.0.0.1:$SWITCHBOARD_PUBLIC_MEDIA_PORT" > /dev/null
   pids=()
   stop() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
   trap stop EXIT
@@ -53,6 +56,14 @@ if [ "${1:-}" = "--under-moto" ]; then
     pids+=($!)
     echo "  Sinch simulator: http://127.0.0.1:$SWITCHBOARD_SINCH_PORT (requests: /_simulator/requests)"
   fi
+  # Agents' attachments (outbound/) served from moto as PublicMediaDistribution serves them
+  # (README "Public URLs for agents' attachments").
+  media_bucket=$(grep -h '^SWITCHBOARD_MEDIA_BUCKET=' .local/dev-stack/*.env | head -n 1 | cut -d= -f2-)
+  if [ -n "$media_bucket" ]; then
+    "$admin" public-media --bucket "$media_bucket" --port "$SWITCHBOARD_PUBLIC_MEDIA_PORT" > /dev/null &
+    pids+=($!)
+    echo "  public media: http://127.0.0.1:$SWITCHBOARD_PUBLIC_MEDIA_PORT/outbound/{key} (stand-in for the CloudFront distribution)"
+  fi
   grep -h '_QUEUE_URL=' .local/dev-stack/*.env | sort -u | sed 's/^SWITCHBOARD_/  /; s/=/: /'
   echo "  environments: .local/dev-stack/<function>.env"
   echo "  AWS (moto):   $AWS_ENDPOINT_URL   (region $AWS_REGION, any credentials)"
@@ -68,6 +79,7 @@ fi
 export SWITCHBOARD_SEED=${SWITCHBOARD_SEED:-infra/seed/demo.json}
 export SWITCHBOARD_HTTP_PORT=${SWITCHBOARD_HTTP_PORT:-3000}
 export SWITCHBOARD_SINCH_PORT=${SWITCHBOARD_SINCH_PORT:-3001}
+export SWITCHBOARD_PUBLIC_MEDIA_PORT=${SWITCHBOARD_PUBLIC_MEDIA_PORT:-3002}
 [ -f "$SWITCHBOARD_SEED" ] || { echo "dev: seed file '$SWITCHBOARD_SEED' not found" >&2; exit 1; }
 
 infra/scripts/install-tools.sh moto

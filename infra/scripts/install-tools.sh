@@ -4,7 +4,8 @@
 #   .tools/moto      moto[server] (local AWS)
 #   .tools/sam       aws-sam-cli + cfn-lint (template checks; separate venv: SAM pins its own boto3)
 #   .tools/lambda    cargo-lambda + ziglang (cross builds for arm64 Lambda)
-#   .tools/sinch     Sinch's official Python SDK (signs callbacks in the cross-check test)
+#   .tools/sinch     Sinch's official Python SDK: signs callbacks in the cross-check test, and its
+#                    request models check what Switchboard sends (.tools/sinch/bin/sinch-check-requests)
 # Usage: install-tools.sh [moto] [sam] [lambda] [sinch] [arm64]   (no argument: moto and sam)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -50,7 +51,15 @@ for tool in $want; do
     moto) venv moto "moto[server]==$MOTO_VERSION" "moto[server]==$MOTO_VERSION" ;;
     sam) venv sam "aws-sam-cli==$SAM_VERSION cfn-lint==$CFN_LINT_VERSION" \
            "aws-sam-cli==$SAM_VERSION" "cfn-lint==$CFN_LINT_VERSION" ;;
-    sinch) venv sinch "sinch==$SINCH_SDK_VERSION" "sinch==$SINCH_SDK_VERSION" ;;
+    sinch)
+      venv sinch "sinch==$SINCH_SDK_VERSION" "sinch==$SINCH_SDK_VERSION"
+      # Checks request bodies (or the simulator's GET /_simulator/requests) against the SDK's
+      # request models: tests/sinch_sdk/check_requests.py. Rewritten each time: it is tiny.
+      cat > "$root/sinch/bin/sinch-check-requests" <<EOF
+#!/bin/sh
+exec "$root/sinch/bin/python" "$PWD/tests/sinch_sdk/check_requests.py" "\$@"
+EOF
+      chmod +x "$root/sinch/bin/sinch-check-requests" ;;
     lambda) venv lambda "cargo-lambda==$CARGO_LAMBDA_VERSION" "cargo-lambda==$CARGO_LAMBDA_VERSION" ;;
     arm64)
       if ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then

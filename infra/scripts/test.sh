@@ -27,7 +27,8 @@ infra/scripts/with-moto.sh -- bash -c '
   # A shared stack, with one <LogicalId>.env per function of the template, for black-box tests;
   # the other tests create their own stacks with unique prefixes.
   cargo run --locked -q -p switchboard-admin -- \
-    local-stack --prefix make-test --env-dir .local/test-stack > /dev/null
+    local-stack --prefix make-test --env-dir .local/test-stack \
+    --env "SWITCHBOARD_PUBLIC_MEDIA_BASE_URL=http://127.0.0.1:${SWITCHBOARD_PUBLIC_MEDIA_PORT:-3002}" > /dev/null
   export SWITCHBOARD_TEST_STACK_DIR="$PWD/.local/test-stack"
   cargo test --locked --workspace --all-targets
 '

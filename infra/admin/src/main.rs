@@ -2,6 +2,7 @@
 
 mod env_file;
 mod functions;
+mod public_media;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -31,6 +32,20 @@ enum Command {
     /// Write the tenants of a seed file (see README "Configuration") into the config table:
     /// each tenant's items are replaced whole. Works on moto and on a real deployment alike.
     Seed(SeedArgs),
+    /// Serve the media bucket's outbound/ objects on 127.0.0.1, as the PublicMediaDistribution
+    /// CloudFront distribution serves them: the local stand-in `make dev` runs (local endpoint
+    /// only). Prints `listening on http://…` once ready.
+    PublicMedia(PublicMediaArgs),
+}
+
+#[derive(Debug, Args)]
+struct PublicMediaArgs {
+    /// The media bucket; defaults to $SWITCHBOARD_MEDIA_BUCKET (any function's environment).
+    #[arg(long, env = "SWITCHBOARD_MEDIA_BUCKET")]
+    bucket: String,
+    /// Port on 127.0.0.1; 0 picks a free one.
+    #[arg(long, env = "SWITCHBOARD_PUBLIC_MEDIA_PORT", default_value_t = 3002)]
+    port: u16,
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +96,11 @@ struct LocalStackArgs {
     /// Template parameter override, like `sam deploy --parameter-overrides` (repeatable).
     #[arg(long = "parameter", value_name = "NAME=VALUE", value_parser = parse_parameter)]
     parameters: Vec<(String, String)>,
+    /// The local value of an environment variable, in every function that declares it, in
+    /// place of its template expression (repeatable): for values with no local counterpart,
+    /// e.g. `SWITCHBOARD_PUBLIC_MEDIA_BASE_URL=http://127.0.0.1:3002` for the CloudFront URL.
+    #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_parameter)]
+    environment: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -99,8 +119,8 @@ fn parse_parameter(text: &str) -> Result<(String, String), String> {
 #[derive(Debug, thiserror::Error)]
 enum AdminError {
     #[error(
-        "AWS_ENDPOINT_URL is not set: local-stack only creates resources on a local endpoint (moto); \
-         run it through `make dev` or `infra/scripts/with-moto.sh -- ...`"
+        "AWS_ENDPOINT_URL is not set: local-stack and public-media only work on a local endpoint \
+         (moto); run them through `make dev` or `infra/scripts/with-moto.sh -- ...`"
     )]
     NoLocalEndpoint,
     #[error(transparent)]
@@ -142,6 +162,7 @@ async fn main() -> ExitCode {
         Command::LocalStack(args) => run_local_stack(args).await,
         Command::Functions(args) => run_functions(args),
         Command::Seed(args) => run_seed(args).await,
+        Command::PublicMedia(args) => run_public_media(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -193,15 +214,41 @@ async fn run_seed(args: SeedArgs) -> Result<(), AdminError> {
     Ok(())
 }
 
-async fn run_local_stack(args: LocalStackArgs) -> Result<(), AdminError> {
-    // A guard against creating {prefix}-* resources in a real account by accident.
+/// Only a local endpoint (moto): a guard against creating `{prefix}-*` resources in a real
+/// account, or serving a real bucket, by accident.
+fn require_local_endpoint() -> Result<(), AdminError> {
     if std::env::var_os("AWS_ENDPOINT_URL").is_none_or(|v| v.is_empty()) {
         return Err(AdminError::NoLocalEndpoint);
     }
+    Ok(())
+}
+
+async fn run_public_media(args: PublicMediaArgs) -> Result<(), AdminError> {
+    require_local_endpoint()?;
+    let sdk_config = switchboard_shared::aws::load_sdk_config().await;
+    let media = public_media::PublicMedia::new(
+        switchboard_shared::aws::s3_client(&sdk_config),
+        args.bucket,
+    );
+    let listener =
+        tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, args.port)).await?;
+    print(&format!("listening on http://{}\n", listener.local_addr()?))?;
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    public_media::serve(std::sync::Arc::new(media), listener, shutdown).await?;
+    Ok(())
+}
+
+async fn run_local_stack(args: LocalStackArgs) -> Result<(), AdminError> {
+    require_local_endpoint()?;
     let sdk_config = switchboard_shared::aws::load_sdk_config().await;
     let mut stack = LocalStack::create(&sdk_config, &args.prefix, &args.template).await?;
     for (name, value) in &args.parameters {
         stack.set_parameter(name, value)?;
+    }
+    for (name, value) in &args.environment {
+        stack.set_environment(name, value);
     }
     let functions: Vec<String> = stack
         .template()

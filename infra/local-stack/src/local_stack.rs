@@ -80,7 +80,8 @@ pub enum LocalStackError {
         allowed: Vec<String>,
     },
     #[error(
-        "{function}: environment variable {variable} = {expression} cannot be resolved locally: {reason}"
+        "{function}: environment variable {variable} = {expression} cannot be resolved locally: {reason} \
+         (give it a local value: `switchboard-admin local-stack --env {variable}=...`)"
     )]
     Unresolvable {
         function: String,
@@ -218,6 +219,7 @@ pub struct LocalStack {
     template: Template,
     resources: BTreeMap<String, PhysicalResource>,
     parameter_overrides: BTreeMap<String, String>,
+    environment_overrides: BTreeMap<String, String>,
 }
 
 impl LocalStack {
@@ -274,6 +276,7 @@ impl LocalStack {
             template,
             resources,
             parameter_overrides: BTreeMap::new(),
+            environment_overrides: BTreeMap::new(),
         })
     }
 
@@ -317,8 +320,19 @@ impl LocalStack {
         Ok(())
     }
 
+    /// The local value of an environment variable that points at something with no local
+    /// counterpart, such as the CloudFront distribution's URL (`make dev` serves its paths
+    /// from moto on a local port: README "Public URLs for agents' attachments"). It replaces
+    /// the template's expression, unresolved, in every function that declares the variable;
+    /// functions that do not declare it are left alone.
+    pub fn set_environment(&mut self, name: &str, value: &str) {
+        self.environment_overrides
+            .insert(name.to_owned(), value.to_owned());
+    }
+
     /// The function's environment variables with every reference resolved to the local
-    /// resources, as the deployed function would see them.
+    /// resources, as the deployed function would see them (overridden variables excepted:
+    /// [`LocalStack::set_environment`]).
     pub fn function_environment(
         &self,
         logical_function_id: &str,
@@ -335,14 +349,17 @@ impl LocalStack {
             .environment
             .iter()
             .map(|(variable, expression)| {
-                self.resolve(expression)
-                    .map(|value| (variable.clone(), value))
-                    .map_err(|reason| LocalStackError::Unresolvable {
-                        function: logical_function_id.to_owned(),
-                        variable: variable.clone(),
-                        expression: expression.to_string(),
-                        reason,
-                    })
+                match self.environment_overrides.get(variable) {
+                    Some(value) => Ok(value.clone()),
+                    None => self.resolve(expression),
+                }
+                .map(|value| (variable.clone(), value))
+                .map_err(|reason| LocalStackError::Unresolvable {
+                    function: logical_function_id.to_owned(),
+                    variable: variable.clone(),
+                    expression: expression.to_string(),
+                    reason,
+                })
             })
             .collect::<Result<_, _>>()?;
         // What Lambda's event source mapping would do for it, for the function's local

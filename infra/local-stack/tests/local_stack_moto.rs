@@ -672,3 +672,69 @@ async fn a_message_received_too_often_moves_to_the_dead_letter_queue() {
     assert_eq!(moved.messages().len(), 1);
     assert_eq!(moved.messages()[0].body(), Some("poison"));
 }
+
+/// A value with no local counterpart (the CloudFront distribution's URL) is an error naming the
+/// variable until it is given a local value; the value then replaces it in every function that
+/// declares it, and nowhere else.
+#[tokio::test]
+async fn a_variable_with_no_local_counterpart_takes_the_value_given_for_it() {
+    let config = moto_config().await;
+    let template = switchboard_local_stack::Template::from_yaml_str(
+        r#"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Cdn:
+    Type: AWS::CloudFront::Distribution
+    Properties: {DistributionConfig: {Enabled: true}}
+  Work:
+    Type: AWS::SQS::Queue
+  Sender:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: bootstrap
+      Environment:
+        Variables:
+          PUBLIC_BASE_URL: !Sub 'https://${Cdn.DomainName}'
+          QUEUE: !Ref Work
+  Other:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: bootstrap
+      Environment:
+        Variables:
+          QUEUE: !Ref Work
+"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let prefix = unique_prefix("override");
+    let mut stack = LocalStack::create_from_template(&config, &prefix, template)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let refused = stack.function_environment("Sender").unwrap_err();
+    assert!(
+        matches!(&refused, LocalStackError::Unresolvable { variable, .. } if variable == "PUBLIC_BASE_URL"),
+        "{refused}"
+    );
+    assert!(
+        refused
+            .to_string()
+            .contains("AWS::CloudFront::Distribution")
+            && refused.to_string().contains("--env PUBLIC_BASE_URL="),
+        "{refused}"
+    );
+
+    stack.set_environment("PUBLIC_BASE_URL", "http://127.0.0.1:3002");
+    let sender = stack
+        .function_environment("Sender")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sender["PUBLIC_BASE_URL"], "http://127.0.0.1:3002");
+    assert!(
+        sender["QUEUE"].ends_with(&format!("/{prefix}-Work")),
+        "{sender:?}"
+    );
+    let other = stack
+        .function_environment("Other")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!other.contains_key("PUBLIC_BASE_URL"), "{other:?}");
+}

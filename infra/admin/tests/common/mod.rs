@@ -1,5 +1,7 @@
 //! Helpers of the admin CLI's tests against moto.
 
+#![allow(dead_code)] // each test file uses its own subset
+
 use std::path::PathBuf;
 
 use aws_config::{BehaviorVersion, SdkConfig};
