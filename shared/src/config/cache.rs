@@ -29,6 +29,9 @@ pub struct ConfigCache<S> {
     ttl: Duration,
     ids: Mutex<Option<Loaded<Arc<HashSet<TenantId>>>>>,
     tenants: Mutex<LruCache<TenantId, Loaded<Arc<TenantConfig>>>>,
+    /// Held while loading: the groups of a batch start together, and without it each would
+    /// load the same cold tenant at once (one load is enough; the others wait and read it).
+    loading: tokio::sync::Mutex<()>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -49,6 +52,7 @@ impl<S: TenantConfigSource> ConfigCache<S> {
             ttl,
             ids: Mutex::new(None),
             tenants: Mutex::new(LruCache::new(capacity)),
+            loading: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -58,16 +62,18 @@ impl<S: TenantConfigSource> ConfigCache<S> {
 
     /// The tenant's config, `None` when the tenant does not exist.
     pub async fn tenant(&self, id: &TenantId) -> Result<Option<Arc<TenantConfig>>, StoreError> {
+        if let Some(config) = self.fresh_tenant(id) {
+            return Ok(Some(config));
+        }
+        // One load at a time (the std locks are never held across an await): the callers that
+        // waited find the tenant loaded and cost nothing.
+        let _loading = self.loading.lock().await;
         if !self.tenant_ids().await?.contains(id) {
             return Ok(None);
         }
-        if let Some((at, config)) = lock(&self.tenants).get(id)
-            && at.elapsed() < self.ttl
-        {
-            return Ok(Some(config.clone()));
+        if let Some(config) = self.fresh_tenant(id) {
+            return Ok(Some(config));
         }
-        // Not holding the lock across the await: concurrent misses may both load, which is
-        // harmless and keeps the lock a plain std Mutex.
         let Some(loaded) = self.source.load_tenant(id).await?.map(Arc::new) else {
             return Ok(None);
         };
@@ -75,6 +81,15 @@ impl<S: TenantConfigSource> ConfigCache<S> {
         Ok(Some(loaded))
     }
 
+    fn fresh_tenant(&self, id: &TenantId) -> Option<Arc<TenantConfig>> {
+        let mut tenants = lock(&self.tenants);
+        match tenants.get(id) {
+            Some((at, config)) if at.elapsed() < self.ttl => Some(config.clone()),
+            _ => None,
+        }
+    }
+
+    /// Called with `loading` held.
     async fn tenant_ids(&self) -> Result<Arc<HashSet<TenantId>>, StoreError> {
         if let Some((at, ids)) = lock(&self.ids).as_ref()
             && at.elapsed() < self.ttl
@@ -150,6 +165,22 @@ mod tests {
         assert_eq!(cache.source().tenant_loads(), 3, "a stayed cached");
         cache.tenant(&id("b")).await.unwrap();
         assert_eq!(cache.source().tenant_loads(), 4, "b was evicted");
+    }
+
+    #[tokio::test]
+    async fn concurrent_callers_of_a_cold_tenant_share_one_load() {
+        let cache = Arc::new(ConfigCache::new(source(&["a"]), Duration::from_secs(60)));
+        let callers: Vec<_> = (0..10)
+            .map(|_| {
+                let cache = cache.clone();
+                tokio::spawn(async move { cache.tenant(&id("a")).await })
+            })
+            .collect();
+        for caller in callers {
+            assert!(caller.await.unwrap().unwrap().is_some());
+        }
+        assert_eq!(cache.source().tenant_loads(), 1);
+        assert_eq!(cache.source().index_loads(), 1);
     }
 
     #[tokio::test]

@@ -71,6 +71,8 @@ impl MemoryConfigSource {
 impl TenantConfigSource for MemoryConfigSource {
     async fn load_tenant(&self, id: &TenantId) -> Result<Option<TenantConfig>, StoreError> {
         self.tenant_loads.fetch_add(1, Ordering::SeqCst);
+        // A real load awaits the network: let other tasks run, as they would then.
+        tokio::task::yield_now().await;
         self.failure()?;
         let Some(seed) = lock(&self.tenants).get(id).cloned() else {
             return Ok(None);
@@ -87,6 +89,7 @@ impl TenantConfigSource for MemoryConfigSource {
 
     async fn load_tenant_ids(&self) -> Result<HashSet<TenantId>, StoreError> {
         self.index_loads.fetch_add(1, Ordering::SeqCst);
+        tokio::task::yield_now().await;
         self.failure()?;
         Ok(lock(&self.tenants).keys().cloned().collect())
     }
