@@ -87,8 +87,9 @@ async fn commands_on_the_replies_queue_reach_sinch_once_and_results_reach_the_ev
 
     let log_dir = workspace_root().join(".local/e2e-logs");
     std::fs::create_dir_all(&log_dir).unwrap();
-    let log = std::fs::File::create(log_dir.join(format!("{}.outbound.log", unique_prefix("outbound"))))
-        .unwrap();
+    let log =
+        std::fs::File::create(log_dir.join(format!("{}.outbound.log", unique_prefix("outbound"))))
+            .unwrap();
     let _outbound = Outbound(
         Command::new(function_binary("outbound"))
             .envs(env.iter())
@@ -135,7 +136,9 @@ async fn commands_on_the_replies_queue_reach_sinch_once_and_results_reach_the_ev
         format!("{PUBLIC}/{KEY}")
     );
     for (event, _) in &results {
-        let id = event["send_result"]["sinch_message_id"].as_str().unwrap_or("");
+        let id = event["send_result"]["sinch_message_id"]
+            .as_str()
+            .unwrap_or("");
         assert_eq!(id.len(), 26, "Sinch's message id: {event}");
     }
 
