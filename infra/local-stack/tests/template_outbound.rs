@@ -25,7 +25,7 @@ fn strings(value: &Value) -> Vec<String> {
         .collect()
 }
 
-fn statements<'a>(function: &'a Value) -> Vec<&'a Value> {
+fn statements(function: &Value) -> Vec<&Value> {
     items(&function["Properties"]["Policies"])
         .into_iter()
         .flat_map(|policy| items(&policy["Statement"]))
