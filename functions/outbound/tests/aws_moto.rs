@@ -202,4 +202,16 @@ async fn a_send_result_goes_to_a_fifo_queue_in_its_group_once() {
         .and_then(|a| a.get("kind"))
         .and_then(|v| v.string_value());
     assert_eq!(kind, Some("send_result"));
+
+    // A result for a body too broken to name its tenant still goes (SQS refuses empty
+    // attribute values, moto does not: the rule itself is tested in shared/src/event_queue.rs).
+    let nameless = Outgoing {
+        tenant: String::new(),
+        deduplication_id: "b".repeat(64),
+        ..outgoing
+    };
+    queue
+        .send(&nameless)
+        .await
+        .expect("sent without a tenant attribute");
 }
