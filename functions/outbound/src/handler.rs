@@ -433,7 +433,7 @@ where
             SendError {
                 http_status: None,
                 code: InvalidCommand::CODE.to_owned(),
-                message: invalid.to_string(),
+                message: truncate(&invalid.to_string(), MAX_REASON_CHARS),
             },
             now,
         );
@@ -523,6 +523,17 @@ where
             })
             .await
             .map_err(OutboundError::Queue)
+    }
+}
+
+/// A failure's message is for people: long enough for any field path and problem, short enough
+/// that a command quoting a huge value cannot make its result too large for SQS.
+const MAX_REASON_CHARS: usize = 1000;
+
+fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
     }
 }
 

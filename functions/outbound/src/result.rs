@@ -67,9 +67,11 @@ impl About {
         let text = |name: &str| json.get(name).and_then(|v| v.as_str()).map(str::to_owned);
         let queue_address: Option<QueueAddress> =
             text("queue_address").and_then(|a| a.parse().ok());
+        // Only what could be valid is echoed, so a huge field cannot make the result larger
+        // than SQS takes.
         About {
-            tenant: text("tenant").unwrap_or_default(),
-            reply_id: text("reply_id"),
+            tenant: text("tenant").filter(|t| t.len() <= 63).unwrap_or_default(),
+            reply_id: text("reply_id").filter(|r| r.len() <= 128),
             channel: queue_address.as_ref().map(|a| a.channel.clone()),
             queue_address,
             ..About::default()
@@ -217,5 +219,10 @@ mod tests {
         assert_eq!(about.reply_id.as_deref(), Some("r-9"));
         assert_eq!(about.channel, Some(Channel::WhatsApp));
         assert_eq!(About::loose("not json"), About::default());
+        let huge = format!(
+            r#"{{"tenant":"acme","reply_id":"{}"}}"#,
+            "r".repeat(300_000)
+        );
+        assert_eq!(About::loose(&huge).reply_id, None);
     }
 }

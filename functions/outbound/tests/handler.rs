@@ -611,9 +611,22 @@ async fn an_invalid_command_is_answered_naming_the_field_and_never_sent() {
         harness.handle("this is not JSON").await.is_ok(),
         "done, not retried"
     );
+    // A huge unknown field (serde quotes its name) and a huge reply id: the result stays small.
+    let mut huge: Value = serde_json::from_str(&golden("text")).unwrap();
+    huge["reply_id"] = json!("r".repeat(200_000));
+    huge["x".repeat(200_000)] = json!(1);
+    assert!(harness.handle(&huge.to_string()).await.is_ok());
     assert!(harness.sends().is_empty());
     let results = harness.results();
-    assert_eq!(results.len(), 2);
+    assert_eq!(results.len(), 3);
+    let bounded = body(&results[2]);
+    assert!(
+        results[2].body.len() < 4096,
+        "{} bytes",
+        results[2].body.len()
+    );
+    assert_eq!(bounded["reply_id"], Value::Null);
+    assert_eq!(bounded["send_result"]["error"]["code"], "INVALID_COMMAND");
     let first = body(&results[0]);
     assert_eq!(first["reply_id"], "cc-reply-0001");
     assert_eq!(first["tenant"], "demo");
