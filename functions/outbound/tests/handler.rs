@@ -724,3 +724,40 @@ async fn an_expired_token_is_refreshed_once_and_the_reply_sent_once() {
     assert_eq!(sends.len(), 3);
     assert_eq!(harness.results().len(), 2);
 }
+
+/// A measurement, not part of `make test` (a thousand sends through the simulator take
+/// about 15 s): how many token requests 1,000 sends of one service cost in one warm container.
+/// Run: `infra/scripts/with-moto.sh -- cargo test -p switchboard-outbound --test handler -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore]
+async fn token_requests_per_1000_sends() {
+    let harness = start(&[]).await;
+    let text = golden("text");
+    for batch in 0..100 {
+        let mut event = SqsEvent::default();
+        event.records = (0..10)
+            .map(|i| {
+                let n = batch * 10 + i;
+                sqs_record(
+                    &format!("m-{n}"),
+                    &format!("demo/c/{}", n % 7),
+                    &with_reply_id(&text, &format!("bulk-{n}"), None),
+                )
+            })
+            .collect();
+        let response = handle_batch(&harness.outbound, event, deadline()).await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+    let requests = harness.simulator.state.requests();
+    let sends = requests
+        .iter()
+        .filter(|r| r.path.ends_with(":send"))
+        .count();
+    let tokens = requests
+        .iter()
+        .filter(|r| r.path == "/oauth2/token")
+        .count();
+    println!("{sends} sends, {tokens} token request(s)");
+    assert_eq!(sends, 1000);
+    assert_eq!(tokens, 1);
+}
