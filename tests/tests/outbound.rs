@@ -12,7 +12,14 @@ use switchboard_e2e::*;
 use switchboard_shared::config::SeedFile;
 
 const PUBLIC: &str = "https://media.example.test";
-const KEY: &str = "outbound/acme/2026-11-21/4f3c2a9e7b1d4c6f8a0e5d2b1c3f7a9e/invoice.pdf";
+
+/// An attachment stored today (an older day could be past the tenant's retention).
+fn key() -> String {
+    format!(
+        "outbound/acme/{}/4f3c2a9e7b1d4c6f8a0e5d2b1c3f7a9e/invoice.pdf",
+        chrono::Utc::now().format("%Y-%m-%d")
+    )
+}
 const GROUP: &str = "acme/c/01E2ECONVERSATION";
 
 struct Outbound(Child);
@@ -73,12 +80,13 @@ async fn commands_on_the_replies_queue_reach_sinch_once_and_results_reach_the_ev
         .stack
         .function_environment("OutboundFunction")
         .expect("outbound env");
+    let key = key();
     let sdk = sdk().await;
     let sqs = switchboard_shared::aws::sqs_client(&sdk);
     let s3 = switchboard_shared::aws::s3_client(&sdk);
     s3.put_object()
         .bucket(&env["SWITCHBOARD_MEDIA_BUCKET"])
-        .key(KEY)
+        .key(&key)
         .content_type("application/pdf")
         .body(b"%PDF-1.7 e2e".to_vec().into())
         .send()
@@ -110,7 +118,7 @@ async fn commands_on_the_replies_queue_reach_sinch_once_and_results_reach_the_ev
     );
     let media = command(
         "e2e-reply-2",
-        serde_json::json!({"media_message": {"s3_key": KEY}}),
+        serde_json::json!({"media_message": {"s3_key": key}}),
     );
     put(&sqs, replies, &text, "d1").await;
     put(&sqs, replies, &media, "d2").await;
@@ -133,7 +141,7 @@ async fn commands_on_the_replies_queue_reach_sinch_once_and_results_reach_the_ev
     assert_eq!(sends.len(), 2);
     assert_eq!(
         sends[1]["message"]["media_message"]["url"],
-        format!("{PUBLIC}/{KEY}")
+        format!("{PUBLIC}/{key}")
     );
     for (event, _) in &results {
         let id = event["send_result"]["sinch_message_id"]

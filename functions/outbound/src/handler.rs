@@ -28,6 +28,7 @@ use switchboard_shared::contract::{
 use switchboard_shared::deadline::Deadline;
 use switchboard_shared::error::{AwsError, Classify, Retry};
 use switchboard_shared::event_queue::{EventQueue, Outgoing};
+use switchboard_shared::media::expiry;
 use switchboard_shared::sinch::api::send::{SendContext, build_request};
 use switchboard_shared::sinch::api::{ServiceEndpoint, SinchClient, SinchError};
 use switchboard_shared::sqs::escape_for_sqs;
@@ -103,6 +104,7 @@ pub mod codes {
     pub const CONFIG_INVALID: &str = "CONFIG_INVALID";
     pub const NO_CREDENTIALS: &str = "NO_CREDENTIALS";
     pub const MEDIA_NOT_FOUND: &str = "MEDIA_NOT_FOUND";
+    pub const MEDIA_EXPIRED: &str = "MEDIA_EXPIRED";
     pub const PUBLIC_MEDIA_NOT_CONFIGURED: &str = "PUBLIC_MEDIA_NOT_CONFIGURED";
     pub const INTERNAL: &str = "INTERNAL";
 }
@@ -362,6 +364,24 @@ where
                         .into(),
                 );
             };
+            // Past the tenant's retention, the object goes at the next retention run, and its
+            // URL with it, maybe before the channel fetched it. (A retention of 0 days keeps
+            // nothing by choice: the attachment lives until that run.)
+            let days = tenant.retention.public_attachment_days;
+            if let Some(day) = expiry::key_day(key)
+                && days > 0
+                && expiry::is_expired(day, days, now)
+            {
+                return fail(
+                    named,
+                    codes::MEDIA_EXPIRED,
+                    None,
+                    format!(
+                        "s3_key '{key}': stored on {day}, past the tenant's retention of public \
+                         attachments ({days} days); upload it again under today's date"
+                    ),
+                );
+            }
             match self.objects.head(key).await {
                 Ok(Some(_)) => {}
                 Ok(None) => {

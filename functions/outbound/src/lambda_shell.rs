@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use lambda_runtime::{Error, LambdaEvent};
 use switchboard_shared::config::TenantConfigSource;
 use switchboard_shared::deadline::Deadline;
@@ -23,9 +23,11 @@ use crate::media::OutboundObjects;
 /// Sinch call gives up (a DynamoDB write and an SQS send, each with the SDK's own retries).
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(3);
 
+/// Runs one batch; `now` is the batch's clock (results carry it, claims and expiry count from it).
 pub async fn handle_batch<C, K, I, R, M, Q>(
     outbound: &Outbound<C, K, I, R, M, Q>,
     event: SqsEvent,
+    now: DateTime<Utc>,
     deadline: Deadline,
 ) -> SqsBatchResponse
 where
@@ -45,10 +47,7 @@ where
                 .group_id()
                 .unwrap_or(FifoRecord::message_id(message)),
         };
-        outbound
-            .handle(record, Utc::now(), deadline)
-            .await
-            .map(|_| ())
+        outbound.handle(record, now, deadline).await.map(|_| ())
     })
     .await;
     for (message, outcome) in event.records.iter().zip(&outcomes) {
@@ -72,7 +71,7 @@ where
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: LambdaEvent<SqsEvent>| async move {
             let deadline = Deadline::from_lambda(event.context.deadline(), DEADLINE_MARGIN);
-            Ok::<_, Error>(handle_batch(outbound, event.payload, deadline).await)
+            Ok::<_, Error>(handle_batch(outbound, event.payload, Utc::now(), deadline).await)
         },
     ))
     .await

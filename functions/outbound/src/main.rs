@@ -35,7 +35,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         |event| async move {
             let deadline = Deadline::after(budget);
             Ok::<_, std::convert::Infallible>(
-                lambda_shell::handle_batch(outbound, event, deadline).await,
+                lambda_shell::handle_batch(outbound, event, chrono::Utc::now(), deadline).await,
             )
         },
         shutdown,

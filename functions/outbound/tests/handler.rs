@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
 use switchboard_outbound::credentials::MemoryCredentials;
 use switchboard_outbound::handler::{Outbound, OutboundError, Outcome, Record};
@@ -226,8 +226,10 @@ const GOLDEN: [&str; 13] = [
     "typing-end",
 ];
 
+/// The day the golden commands' attachments were stored (their keys say 2026-11-21): the
+/// handler's clock is passed in, so the tests do not depend on today's date.
 fn now() -> DateTime<Utc> {
-    Utc::now()
+    Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap()
 }
 
 fn deadline() -> Deadline {
@@ -550,7 +552,7 @@ async fn a_failure_stops_its_conversation_and_only_it_and_order_holds_on_retry()
         sqs_record("m-b1", "demo/c/B", &b1),
         sqs_record("m-a2", "demo/c/A", &a2),
     ];
-    let response = handle_batch(&harness.outbound, event, deadline()).await;
+    let response = handle_batch(&harness.outbound, event, now(), deadline()).await;
     let failed: Vec<String> = response
         .batch_item_failures
         .iter()
@@ -568,7 +570,7 @@ async fn a_failure_stops_its_conversation_and_only_it_and_order_holds_on_retry()
         sqs_record("m-a1", "demo/c/A", &a1),
         sqs_record("m-a2", "demo/c/A", &a2),
     ];
-    let response = handle_batch(&harness.outbound, again, deadline()).await;
+    let response = handle_batch(&harness.outbound, again, now(), deadline()).await;
     assert!(response.batch_item_failures.is_empty());
     let sends = harness.sends();
     assert_eq!(sends.len(), 3);
@@ -657,6 +659,21 @@ async fn what_cannot_be_resolved_fails_for_good_with_a_reason() {
         matches!(&outcome, Outcome::Failed { code, .. } if code == "MEDIA_NOT_FOUND"),
         "{outcome:?}"
     );
+    // An object stored on a day past the tenant's retention (7 days): about to be deleted.
+    let old_key = "outbound/demo/2020-01-01/4f3c2a9e7b1d4c6f8a0e5d2b1c3f7a9e/invoice.pdf";
+    harness
+        .outbound
+        .objects()
+        .insert(old_key, "application/pdf", 10);
+    let stale = with_reply_id(&golden("media-s3"), "stale-media", None).replace(
+        "outbound/demo/2026-11-21/4f3c2a9e7b1d4c6f8a0e5d2b1c3f7a9e/invoice.pdf",
+        old_key,
+    );
+    let outcome = harness.handle(&stale).await.unwrap();
+    assert!(
+        matches!(&outcome, Outcome::Failed { code, .. } if code == "MEDIA_EXPIRED"),
+        "{outcome:?}"
+    );
     // A queue the tenant does not have.
     let unknown =
         golden("text").replace("01DEMOAPP00000000000000001", "01NOSUCHAPP000000000000000");
@@ -677,7 +694,11 @@ async fn what_cannot_be_resolved_fails_for_good_with_a_reason() {
         })
         .collect();
     assert!(messages[0].contains("no such object"), "{messages:?}");
-    assert!(messages[1].starts_with("queue_address:"), "{messages:?}");
+    assert!(
+        messages[1].contains("past the tenant's retention"),
+        "{messages:?}"
+    );
+    assert!(messages[2].starts_with("queue_address:"), "{messages:?}");
 }
 
 #[tokio::test]
@@ -745,7 +766,7 @@ async fn token_requests_per_1000_sends() {
                 )
             })
             .collect();
-        let response = handle_batch(&harness.outbound, event, deadline()).await;
+        let response = handle_batch(&harness.outbound, event, now(), deadline()).await;
         assert!(response.batch_item_failures.is_empty());
     }
     let requests = harness.simulator.state.requests();
