@@ -10,6 +10,7 @@ use std::time::Duration;
 use switchboard_e2e::simulator::SimulatorStack;
 use switchboard_e2e::*;
 use switchboard_shared::config::SeedFile;
+use switchboard_shared::state::reply_map::{DynamoReplyIdMap, ReplyIdMap};
 
 const PUBLIC: &str = "https://media.example.test";
 
@@ -143,11 +144,18 @@ async fn commands_on_the_replies_queue_reach_sinch_once_and_results_reach_the_ev
         sends[1]["message"]["media_message"]["url"],
         format!("{PUBLIC}/{key}")
     );
+    // Sinch's message id → reply id, for the inbound stage's delivery reports and quotes.
+    let map = DynamoReplyIdMap::new(
+        switchboard_shared::aws::dynamodb_client(&sdk),
+        env["SWITCHBOARD_STATE_TABLE"].clone(),
+    );
     for (event, _) in &results {
         let id = event["send_result"]["sinch_message_id"]
             .as_str()
             .unwrap_or("");
         assert_eq!(id.len(), 26, "Sinch's message id: {event}");
+        let mapped = map.reply_id("acme", id, chrono::Utc::now()).await.unwrap();
+        assert_eq!(mapped.as_deref(), event["reply_id"].as_str());
     }
 
     // The contact center puts the first command again (a new SQS de-duplication id, as after
