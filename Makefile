@@ -25,6 +25,7 @@ fuzz:
 schemas:
 	SWITCHBOARD_UPDATE_SCHEMAS=1 cargo test -q -p switchboard-shared --test schemas
 	SWITCHBOARD_UPDATE_SCHEMAS=1 cargo test -q -p switchboard-webhook --test golden
+	SWITCHBOARD_UPDATE_SCHEMAS=1 cargo test -q -p switchboard-outbound --test golden
 
 tools:
 	infra/scripts/install-tools.sh moto sam lambda arm64

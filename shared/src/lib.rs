@@ -8,6 +8,7 @@ pub mod config;
 pub mod contract;
 pub mod deadline;
 pub mod error;
+pub mod event_queue;
 pub mod json_text;
 pub mod lambda;
 pub mod media;

@@ -295,6 +295,32 @@ fn each_mistake_is_refused_naming_its_field() {
         ),
         (
             "media-s3",
+            Box::new(|c| {
+                c["message"]["media_message"]["s3_key"] = json!("outbound/demo/2026-11-21/f.pdf")
+            }),
+            "message.media_message.s3_key",
+            "{random}",
+        ),
+        (
+            "media-s3",
+            Box::new(|c| {
+                c["message"]["media_message"]["s3_key"] =
+                    json!("outbound/demo/2026-11-21/shortrandom/f.pdf")
+            }),
+            "message.media_message.s3_key",
+            "at least 22 characters",
+        ),
+        (
+            "media-s3",
+            Box::new(|c| {
+                c["message"]["media_message"]["s3_key"] =
+                    json!("outbound/demo/someday/4f3c2a9e7b1d4c6f8a0e5d2b1c3f7a9e/f.pdf")
+            }),
+            "message.media_message.s3_key",
+            "yyyy-mm-dd",
+        ),
+        (
+            "media-s3",
             Box::new(|c| c["message"]["media_message"]["url"] = json!("https://x.example/f")),
             "message.media_message",
             "both s3_key and url",
@@ -534,12 +560,15 @@ fn media_keys_are_listed_in_order_for_every_kind_that_holds_media() {
     assert!(keys("carousel").is_empty(), "carousel media are URLs");
     let mut list = example("list");
     list["message"]["list_message"]["media"] =
-        serde_json::json!({"s3_key": "outbound/demo/a/1.png"});
+        serde_json::json!({"s3_key": "outbound/demo/2026-11-21/0123456789abcdefABCDEF_-/1.png"});
     list["message"]["list_message"]["sections"][0]["items"][1]["choice"]["media"] =
-        serde_json::json!({"s3_key": "outbound/demo/a/2.png"});
+        serde_json::json!({"s3_key": "outbound/demo/2026-11-21/0123456789abcdefABCDEF_-/2.png"});
     let command = parse_command(list.to_string().as_bytes()).unwrap();
     assert_eq!(
         command.media_s3_keys(),
-        ["outbound/demo/a/1.png", "outbound/demo/a/2.png"]
+        [
+            "outbound/demo/2026-11-21/0123456789abcdefABCDEF_-/1.png",
+            "outbound/demo/2026-11-21/0123456789abcdefABCDEF_-/2.png"
+        ]
     );
 }

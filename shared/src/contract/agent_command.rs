@@ -226,7 +226,10 @@ pub struct TextMessage {
     {"required": ["url"], "not": {"required": ["s3_key"]}}
 ]))]
 pub struct Media {
-    /// `outbound/{tenant}/…` in the media bucket.
+    /// `outbound/{tenant}/{yyyy-mm-dd}/{random}/{file}` in the media bucket: the day (UTC) the
+    /// object was stored, which retention counts from, and a random segment of at least 22
+    /// characters of `A-Za-z0-9_-` (e.g. a UUID), because the object is served publicly under
+    /// its key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

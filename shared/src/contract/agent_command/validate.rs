@@ -349,8 +349,15 @@ fn check_media(at: &str, media: &Media, tenant: &str) -> Checked {
     Ok(())
 }
 
+/// Shortest unguessable segment of an outbound key: 22 characters of `A-Za-z0-9_-` is what 16
+/// random bytes (128 bits) give in URL-safe base64; a UUID (with or without dashes) is longer.
+pub const MIN_UNGUESSABLE_SEGMENT_CHARS: usize = 22;
+
 /// The key must be the tenant's own outbound object: a command must not publish another
-/// tenant's files, or inbound media, or anything outside `outbound/`.
+/// tenant's files, or inbound media, or anything outside `outbound/`. And since the object is
+/// served publicly under its key, the key must be `outbound/{tenant}/{yyyy-mm-dd}/{random}/{file}`:
+/// the day (UTC) is what retention counts from, and `{random}` (at least
+/// [`MIN_UNGUESSABLE_SEGMENT_CHARS`] of `A-Za-z0-9_-`) keeps the public URL unguessable.
 fn check_s3_key(field: &str, key: &str, tenant: &str) -> Checked {
     let prefix = format!("outbound/{tenant}/");
     let Some(rest) = key.strip_prefix(&prefix) else {
@@ -364,6 +371,26 @@ fn check_s3_key(field: &str, key: &str, tenant: &str) -> Checked {
         .any(|part| part.is_empty() || part == "." || part == "..")
     {
         return fail(field, "must not have empty, '.' or '..' segments");
+    }
+    let shape = format!(
+        "must be {prefix}{{yyyy-mm-dd}}/{{random}}/{{file}}, {{random}} at least \
+         {MIN_UNGUESSABLE_SEGMENT_CHARS} characters of A-Za-z0-9_- (e.g. a UUID)"
+    );
+    let parts: Vec<&str> = rest.split('/').collect();
+    let [day, random, _file, ..] = parts.as_slice() else {
+        return fail(field, shape);
+    };
+    // The same reading of the day as the retention function's, so every key sent is one it
+    // expires on time.
+    if crate::media::expiry::parse_day(day).is_none() {
+        return fail(field, shape);
+    }
+    if random.chars().count() < MIN_UNGUESSABLE_SEGMENT_CHARS
+        || !random
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return fail(field, shape);
     }
     Ok(())
 }

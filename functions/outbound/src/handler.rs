@@ -1,0 +1,577 @@
+//! The outbound function's work for one `replies.fifo` record, independent of Lambda:
+//!
+//! 1. read and validate the agent command; an invalid one is answered with a failed
+//!    `send_result` naming the field, and is done (never retried);
+//! 2. claim `{tenant}#{reply_id}` (the state table): a reply sent before, even days ago, is not
+//!    sent again; its stored `send_result` is emitted again instead;
+//! 3. find the queue, its messaging service and the service's Sinch credentials; turn every
+//!    S3 key into its public URL (the object must exist);
+//! 4. send through `messages:send` or `events:send`, retrying 429, 5xx and timeouts within the
+//!    deadline;
+//! 5. accepted, or refused for good (400, 403, 404…): the result is stored in the claim, the
+//!    message id → reply id map written, and the `send_result` put on the events queue (or the
+//!    queue's target) in the command's message group. Only then is the record done.
+//!
+//! Anything that may pass later (Sinch 429/5xx/timeout, DynamoDB, S3 or SQS unavailable, a
+//! claim another worker holds) releases the claim and fails the record: it and the rest of its
+//! conversation come back from SQS, in order; other conversations go on.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use switchboard_shared::config::{
+    ConfigCache, StoreError, TenantConfig, TenantConfigSource, TenantId,
+};
+use switchboard_shared::contract::{
+    AgentCommand, InboundEvent, InvalidCommand, SendError, parse_command,
+};
+use switchboard_shared::deadline::Deadline;
+use switchboard_shared::error::{AwsError, Classify, Retry};
+use switchboard_shared::event_queue::{EventQueue, Outgoing};
+use switchboard_shared::media::expiry;
+use switchboard_shared::sinch::api::send::{SendContext, build_request};
+use switchboard_shared::sinch::api::{ServiceEndpoint, SinchClient, SinchError};
+use switchboard_shared::sqs::escape_for_sqs;
+use switchboard_shared::state::StateError;
+use switchboard_shared::state::idempotency::{Claim, IdempotencyStore};
+use switchboard_shared::state::reply_map::ReplyIdMap;
+use tracing::{info, warn};
+
+use crate::credentials::{CredentialCache, CredentialSource};
+use crate::media::{OutboundObjects, public_url};
+use crate::result::{self, About, Service};
+use crate::settings::Settings;
+
+/// A record as the batch runner hands it over.
+#[derive(Debug, Clone)]
+pub struct Record<'a> {
+    pub body: &'a str,
+    /// The record's message group on `replies.fifo` (the conversation), kept for the result.
+    pub group_id: &'a str,
+}
+
+/// What became of a record that succeeded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Sinch accepted it now.
+    Accepted { reply_id: String, sinch_id: String },
+    /// Refused for good (invalid command, unknown queue, missing object, Sinch 4xx).
+    Failed {
+        reply_id: Option<String>,
+        code: String,
+    },
+    /// Handled before: its stored result was emitted again, nothing was sent.
+    AlreadyHandled { reply_id: String },
+}
+
+/// Why a record failed; it and the rest of its group come back.
+#[derive(Debug, thiserror::Error)]
+pub enum OutboundError {
+    #[error("another attempt is working on reply {0}")]
+    Busy(String),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Config(StoreError),
+    #[error("media: {0}")]
+    Media(AwsError),
+    #[error(transparent)]
+    Sinch(SinchError),
+    #[error("events queue: {0}")]
+    Queue(AwsError),
+    #[error("the stored result of reply {0} is not an event: {1}")]
+    StoredResult(String, String),
+}
+
+impl Classify for OutboundError {
+    fn retry(&self) -> Retry {
+        match self {
+            OutboundError::Busy(_) => Retry::Retryable,
+            OutboundError::State(err) => err.retry(),
+            OutboundError::Config(err) if err.is_retryable() => Retry::Retryable,
+            OutboundError::Config(_) | OutboundError::StoredResult(..) => Retry::Permanent,
+            OutboundError::Media(err) | OutboundError::Queue(err) => err.retry,
+            OutboundError::Sinch(err) => err.retry(),
+        }
+    }
+}
+
+/// Switchboard's own codes of failed results (Sinch's refusals carry Sinch's `status`).
+pub mod codes {
+    pub use switchboard_shared::contract::InvalidCommand;
+    pub const UNKNOWN_TENANT: &str = "UNKNOWN_TENANT";
+    pub const UNKNOWN_QUEUE: &str = "UNKNOWN_QUEUE";
+    pub const CONFIG_INVALID: &str = "CONFIG_INVALID";
+    pub const NO_CREDENTIALS: &str = "NO_CREDENTIALS";
+    pub const MEDIA_NOT_FOUND: &str = "MEDIA_NOT_FOUND";
+    pub const MEDIA_EXPIRED: &str = "MEDIA_EXPIRED";
+    pub const PUBLIC_MEDIA_NOT_CONFIGURED: &str = "PUBLIC_MEDIA_NOT_CONFIGURED";
+    pub const INTERNAL: &str = "INTERNAL";
+}
+
+pub struct Outbound<C, K, I, R, M, Q> {
+    config: ConfigCache<C>,
+    credentials: CredentialCache<K>,
+    idempotency: I,
+    reply_map: R,
+    objects: M,
+    queue: Q,
+    sinch: SinchClient,
+    settings: Settings,
+    /// Who this worker is, in idempotency claims.
+    worker: String,
+}
+
+impl<C, K, I, R, M, Q> Outbound<C, K, I, R, M, Q>
+where
+    C: TenantConfigSource,
+    K: CredentialSource,
+    I: IdempotencyStore,
+    R: ReplyIdMap,
+    M: OutboundObjects,
+    Q: EventQueue,
+{
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        config: C,
+        credentials: K,
+        idempotency: I,
+        reply_map: R,
+        objects: M,
+        queue: Q,
+        sinch: SinchClient,
+        settings: Settings,
+    ) -> Self {
+        Outbound {
+            config: ConfigCache::new(config, settings.config_cache_ttl),
+            credentials: CredentialCache::new(credentials, settings.config_cache_ttl),
+            idempotency,
+            reply_map,
+            objects,
+            queue,
+            sinch,
+            settings,
+            worker: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn queue(&self) -> &Q {
+        &self.queue
+    }
+
+    pub fn idempotency(&self) -> &I {
+        &self.idempotency
+    }
+
+    pub fn reply_map(&self) -> &R {
+        &self.reply_map
+    }
+
+    pub fn objects(&self) -> &M {
+        &self.objects
+    }
+
+    pub async fn handle(
+        &self,
+        record: Record<'_>,
+        now: DateTime<Utc>,
+        deadline: &Deadline,
+    ) -> Result<Outcome, OutboundError> {
+        let command = match parse_command(record.body.as_bytes()) {
+            Ok(command) => command,
+            Err(invalid) => return self.refuse_invalid(record, &invalid, now).await,
+        };
+        let key = format!("{}#{}", command.tenant, command.reply_id);
+        let claim = self
+            .idempotency
+            .claim(
+                &key,
+                &self.worker,
+                now,
+                self.settings.claim_lease,
+                self.settings.idempotency_ttl,
+            )
+            .await?;
+        match claim {
+            Claim::Acquired => {}
+            Claim::Done { result } => {
+                let event: InboundEvent = serde_json::from_str(&result).map_err(|err| {
+                    OutboundError::StoredResult(command.reply_id.clone(), err.to_string())
+                })?;
+                // The map may not have been written when the first attempt stopped after
+                // storing its result; writing it again is harmless.
+                self.remember(&command, &event, now).await?;
+                self.emit(
+                    &command.tenant,
+                    Some(&command),
+                    record.group_id,
+                    &event,
+                    result,
+                )
+                .await?;
+                info!(tenant = %command.tenant, reply_id = %command.reply_id, "handled before; its send_result emitted again, nothing sent");
+                return Ok(Outcome::AlreadyHandled {
+                    reply_id: command.reply_id,
+                });
+            }
+            Claim::Busy { .. } => return Err(OutboundError::Busy(command.reply_id)),
+        }
+        let event = match self.send(&command, now, deadline).await {
+            Ok(event) => event,
+            Err(err) => {
+                // Nothing was sent (or Sinch's answer never came): the retry may send.
+                if let Err(release) = self.idempotency.release(&key, &self.worker).await {
+                    warn!(tenant = %command.tenant, reply_id = %command.reply_id, error = %release, "could not release the claim; the retry takes it over after the lease");
+                }
+                return Err(err);
+            }
+        };
+        let text = escape_for_sqs(serde_json::to_string(&event).map_err(|err| {
+            OutboundError::StoredResult(command.reply_id.clone(), err.to_string())
+        })?);
+        // Stored before anything else: from here on, a redelivery re-emits this result and
+        // never sends again. If this write fails after an accepted send, the claim is *not*
+        // released (the lease runs out first): the one window in which a reply can go twice.
+        self.idempotency
+            .complete(
+                &key,
+                &self.worker,
+                &text,
+                now,
+                self.settings.idempotency_ttl,
+            )
+            .await?;
+        self.remember(&command, &event, now).await?;
+        self.emit(
+            &command.tenant,
+            Some(&command),
+            record.group_id,
+            &event,
+            text,
+        )
+        .await?;
+        let outcome = match result::accepted_sinch_id(&event) {
+            Some(id) => Outcome::Accepted {
+                reply_id: command.reply_id.clone(),
+                sinch_id: id.to_owned(),
+            },
+            None => Outcome::Failed {
+                reply_id: Some(command.reply_id.clone()),
+                code: failure_code(&event),
+            },
+        };
+        match &outcome {
+            Outcome::Accepted { sinch_id, .. } => {
+                info!(tenant = %command.tenant, reply_id = %command.reply_id, sinch_id = %sinch_id, kind = kind(&command), "sent")
+            }
+            Outcome::Failed { code, .. } => {
+                warn!(tenant = %command.tenant, reply_id = %command.reply_id, code = %code, kind = kind(&command), "refused for good; failed send_result emitted")
+            }
+            Outcome::AlreadyHandled { .. } => {}
+        }
+        Ok(outcome)
+    }
+
+    /// Resolves the command against the config and sends it. `Ok` is the result to keep (accepted
+    /// or a permanent failure); `Err` is something that may pass later.
+    async fn send(
+        &self,
+        command: &AgentCommand,
+        now: DateTime<Utc>,
+        deadline: &Deadline,
+    ) -> Result<InboundEvent, OutboundError> {
+        let about = About::of(command);
+        let event_id = result::result_id(&command.tenant, &command.reply_id);
+        let fail = |service: Service<'_>, code: &str, http_status: Option<u16>, message: String| {
+            Ok(result::failed(
+                &about,
+                event_id.clone(),
+                service,
+                SendError {
+                    http_status,
+                    code: code.to_owned(),
+                    message,
+                },
+                now,
+            ))
+        };
+        let no_service = Service::default();
+        let tenant = match self.tenant(&command.tenant).await {
+            Ok(Some(tenant)) => tenant,
+            Ok(None) => {
+                return fail(
+                    no_service,
+                    codes::UNKNOWN_TENANT,
+                    None,
+                    format!("tenant: '{}' is not configured", command.tenant),
+                );
+            }
+            Err(err) if err.is_retryable() => return Err(OutboundError::Config(err)),
+            Err(err) => return fail(no_service, codes::CONFIG_INVALID, None, err.to_string()),
+        };
+        let Some(queue) = tenant.queue(&command.queue_address) else {
+            return fail(
+                no_service,
+                codes::UNKNOWN_QUEUE,
+                None,
+                format!(
+                    "queue_address: '{}' is not a queue of tenant '{}'",
+                    command.queue_address, command.tenant
+                ),
+            );
+        };
+        let Some(service) = tenant.service(&queue.service) else {
+            return fail(
+                no_service,
+                codes::CONFIG_INVALID,
+                None,
+                format!(
+                    "queue '{}' names no service of the tenant",
+                    command.queue_address
+                ),
+            );
+        };
+        let named = Service {
+            name: service.name.as_str(),
+            project_id: &service.project_id,
+        };
+        let credentials = match self.credentials.get(&tenant.id, &service.name).await {
+            Ok(Some(credentials)) => credentials,
+            Ok(None) => {
+                return fail(
+                    named,
+                    codes::NO_CREDENTIALS,
+                    None,
+                    format!("service '{}' has no Sinch access key", service.name),
+                );
+            }
+            Err(err) if err.is_retryable() => return Err(OutboundError::Config(err)),
+            Err(err) => return fail(named, codes::CONFIG_INVALID, None, err.to_string()),
+        };
+        let mut public_urls = BTreeMap::new();
+        for key in command.media_s3_keys() {
+            let Some(base) = &self.settings.public_media_base_url else {
+                return fail(
+                    named,
+                    codes::PUBLIC_MEDIA_NOT_CONFIGURED,
+                    None,
+                    "media by s3_key cannot be sent: no public media URL is configured \
+                     (SWITCHBOARD_PUBLIC_MEDIA_BASE_URL)"
+                        .into(),
+                );
+            };
+            // Past the tenant's retention, the object goes at the next retention run, and its
+            // URL with it, maybe before the channel fetched it. (A retention of 0 days keeps
+            // nothing by choice: the attachment lives until that run.)
+            let days = tenant.retention.public_attachment_days;
+            if let Some(day) = expiry::key_day(key)
+                && days > 0
+                && expiry::is_expired(day, days, now)
+            {
+                return fail(
+                    named,
+                    codes::MEDIA_EXPIRED,
+                    None,
+                    format!(
+                        "s3_key '{key}': stored on {day}, past the tenant's retention of public \
+                         attachments ({days} days); upload it again under today's date"
+                    ),
+                );
+            }
+            match self.objects.head(key).await {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    return fail(
+                        named,
+                        codes::MEDIA_NOT_FOUND,
+                        None,
+                        format!("s3_key '{key}': no such object in the media bucket"),
+                    );
+                }
+                Err(err) if err.is_retryable() => return Err(OutboundError::Media(err)),
+                Err(err) => {
+                    return fail(
+                        named,
+                        codes::MEDIA_NOT_FOUND,
+                        err.http_status,
+                        format!("s3_key '{key}': {err}"),
+                    );
+                }
+            }
+            let Some(url) = public_url(base, key) else {
+                return fail(
+                    named,
+                    codes::PUBLIC_MEDIA_NOT_CONFIGURED,
+                    None,
+                    "the public media URL cannot take a path".into(),
+                );
+            };
+            public_urls.insert(key.to_owned(), url);
+        }
+        let context = SendContext {
+            queue_sms_sender: queue.sms_sender.as_deref(),
+            public_urls: &public_urls,
+        };
+        let request = match build_request(command, &context) {
+            Ok(request) => request,
+            Err(err) => return fail(named, codes::INTERNAL, None, err.to_string()),
+        };
+        let endpoint = ServiceEndpoint::new(&tenant.id, service, credentials);
+        match self.sinch.send(&endpoint, &request, deadline).await {
+            Ok(accepted) => Ok(result::accepted(
+                &about,
+                event_id,
+                named,
+                accepted.id,
+                accepted.accepted_time,
+                now,
+            )),
+            Err(err) if err.is_retryable() => {
+                warn!(tenant = %command.tenant, reply_id = %command.reply_id, error = %err, "Sinch did not take the reply; it comes back from SQS");
+                Err(OutboundError::Sinch(err))
+            }
+            Err(err) => fail(named, &err.code(), err.http_status(), err.reason_message()),
+        }
+    }
+
+    /// An invalid command: a failed result naming the field, and the record is done.
+    async fn refuse_invalid(
+        &self,
+        record: Record<'_>,
+        invalid: &InvalidCommand,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, OutboundError> {
+        let about = About::loose(record.body);
+        let event = result::failed(
+            &about,
+            result::invalid_result_id(record.body),
+            Service::default(),
+            SendError {
+                http_status: None,
+                code: InvalidCommand::CODE.to_owned(),
+                message: truncate(&invalid.to_string(), MAX_REASON_CHARS),
+            },
+            now,
+        );
+        let text = escape_for_sqs(
+            serde_json::to_string(&event)
+                .map_err(|err| OutboundError::StoredResult(String::new(), err.to_string()))?,
+        );
+        self.emit(&about.tenant, None, record.group_id, &event, text)
+            .await?;
+        warn!(tenant = %about.tenant, reply_id = about.reply_id.as_deref().unwrap_or(""), problem = %invalid, "invalid agent command; failed send_result emitted");
+        Ok(Outcome::Failed {
+            reply_id: about.reply_id,
+            code: InvalidCommand::CODE.to_owned(),
+        })
+    }
+
+    async fn tenant(
+        &self,
+        tenant: &str,
+    ) -> Result<Option<std::sync::Arc<TenantConfig>>, StoreError> {
+        match TenantId::parse(tenant) {
+            Ok(id) => self.config.tenant(&id).await,
+            Err(_) => Ok(None),
+        }
+    }
+
+    async fn remember(
+        &self,
+        command: &AgentCommand,
+        event: &InboundEvent,
+        now: DateTime<Utc>,
+    ) -> Result<(), OutboundError> {
+        // Events (typing) get no delivery reports or quotes: nothing to map.
+        if command.is_event() {
+            return Ok(());
+        }
+        if let Some(sinch_id) = result::accepted_sinch_id(event) {
+            self.reply_map
+                .remember(
+                    &command.tenant,
+                    sinch_id,
+                    &command.reply_id,
+                    now,
+                    self.settings.reply_map_ttl,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Puts the result on the queue's target, or the events queue, in the command's group.
+    async fn emit(
+        &self,
+        tenant: &str,
+        command: Option<&AgentCommand>,
+        group_id: &str,
+        event: &InboundEvent,
+        body: String,
+    ) -> Result<(), OutboundError> {
+        let mut queue_url = self.settings.events_queue_url.clone();
+        if let Some(address) = command
+            .map(|c| &c.queue_address)
+            .or(event.queue_address.as_ref())
+        {
+            let found = match self.tenant(tenant).await {
+                Ok(found) => found,
+                Err(err) if err.is_retryable() => return Err(OutboundError::Config(err)),
+                // A tenant whose config is broken still hears of its commands.
+                Err(_) => None,
+            };
+            if let Some(target) = found
+                .as_ref()
+                .and_then(|t| t.queue(address))
+                .and_then(|q| q.target_queue_url.clone())
+            {
+                queue_url = target;
+            }
+        }
+        self.queue
+            .send(&Outgoing {
+                queue_url,
+                group_id: group_id.to_owned(),
+                deduplication_id: event.event_id.clone(),
+                body,
+                kind: "send_result",
+                tenant: tenant.to_owned(),
+            })
+            .await
+            .map_err(OutboundError::Queue)
+    }
+}
+
+/// A failure's message is for people: long enough for any field path and problem, short enough
+/// that a command quoting a huge value cannot make its result too large for SQS.
+const MAX_REASON_CHARS: usize = 1000;
+
+fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+fn kind(command: &AgentCommand) -> &'static str {
+    match (&command.message, command.event) {
+        (Some(message), _) => message.kind(),
+        (None, Some(_)) => "event",
+        (None, None) => "none",
+    }
+}
+
+fn failure_code(event: &InboundEvent) -> String {
+    match &event.body {
+        switchboard_shared::contract::EventBody::SendResult { send_result } => send_result
+            .error
+            .as_ref()
+            .map(|e| e.code.clone())
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
+}
