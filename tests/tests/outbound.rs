@@ -70,7 +70,11 @@ async fn wait_for(
 
 #[tokio::test]
 async fn commands_on_the_replies_queue_reach_sinch_once_and_results_reach_the_events_queue() {
-    let sim = SimulatorStack::start("outbound", &[("SWITCHBOARD_SINCH_CALLBACKS", "false")]).await;
+    let mut sim =
+        SimulatorStack::start("outbound", &[("SWITCHBOARD_SINCH_CALLBACKS", "false")]).await;
+    // The template points it at the CloudFront distribution, which has no local twin here.
+    sim.stack
+        .set_environment("SWITCHBOARD_PUBLIC_MEDIA_BASE_URL", PUBLIC);
     // Point acme's service at this simulator (it reads the table on every look-up).
     let mut seed: serde_json::Value = serde_json::from_str(&seed_json()).unwrap();
     seed["tenants"][0]["services"][0]["api_base_url"] = sim.simulator.base_url.clone().into();
@@ -103,7 +107,6 @@ async fn commands_on_the_replies_queue_reach_sinch_once_and_results_reach_the_ev
         Command::new(function_binary("outbound"))
             .envs(env.iter())
             .env("SWITCHBOARD_LOCAL_SQS_WAIT_SECS", "1")
-            .env("SWITCHBOARD_PUBLIC_MEDIA_BASE_URL", PUBLIC)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::from(log))
