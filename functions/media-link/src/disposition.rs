@@ -65,7 +65,12 @@ mod tests {
 
     #[test]
     fn only_media_that_cannot_run_anything_is_shown_in_place() {
-        for inline in ["image/png", "image/jpeg", "audio/ogg; codecs=opus", "video/mp4"] {
+        for inline in [
+            "image/png",
+            "image/jpeg",
+            "audio/ogg; codecs=opus",
+            "video/mp4",
+        ] {
             assert!(is_safe_inline(inline), "{inline}");
         }
         for attachment in [
@@ -87,7 +92,10 @@ mod tests {
             filename_of("inbound/acme/2026-12-01/ev/0-photo.jpg"),
             "photo.jpg"
         );
-        assert_eq!(filename_of("inbound/acme/2026-12-01/ev/12-a-b.pdf"), "a-b.pdf");
+        assert_eq!(
+            filename_of("inbound/acme/2026-12-01/ev/12-a-b.pdf"),
+            "a-b.pdf"
+        );
         assert_eq!(filename_of("inbound/acme/d/ev/x\"y.pdf"), "x_y.pdf");
         assert_eq!(filename_of("inbound/acme/d/ev/0-"), "file");
         assert_eq!(

@@ -172,7 +172,12 @@ impl<O: MediaObjects> MediaLink<O> {
             .await
         {
             Ok(url) => {
-                info!(tenant, content_type, expires_in_secs = expires_in.as_secs(), "media link redirected");
+                info!(
+                    tenant,
+                    content_type,
+                    expires_in_secs = expires_in.as_secs(),
+                    "media link redirected"
+                );
                 LinkResponse {
                     status: StatusCode::FOUND,
                     location: Some(url),

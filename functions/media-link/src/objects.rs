@@ -81,9 +81,9 @@ impl MediaObjects for S3Objects {
                 if err
                     .as_service_error()
                     .is_some_and(|service| service.is_not_found())
-                    || err.raw_response().is_some_and(|raw| {
-                        matches!(raw.status().as_u16(), 403 | 404)
-                    }) =>
+                    || err
+                        .raw_response()
+                        .is_some_and(|raw| matches!(raw.status().as_u16(), 403 | 404)) =>
             {
                 Ok(None)
             }

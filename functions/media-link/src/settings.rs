@@ -63,7 +63,10 @@ mod tests {
 
     const REQUIRED: [(&str, &str); 2] = [
         ("SWITCHBOARD_MEDIA_BUCKET", "media"),
-        ("SWITCHBOARD_MEDIA_LINK_SECRET_ARN", "arn:aws:secretsmanager:x"),
+        (
+            "SWITCHBOARD_MEDIA_LINK_SECRET_ARN",
+            "arn:aws:secretsmanager:x",
+        ),
     ];
 
     #[test]
@@ -72,7 +75,10 @@ mod tests {
         assert_eq!(ok.presign_expiry, Duration::from_secs(300));
         assert_eq!(ok.keys_refresh, Duration::from_secs(300));
         for (missing, _) in REQUIRED {
-            let rest: Vec<_> = REQUIRED.into_iter().filter(|(k, _)| *k != missing).collect();
+            let rest: Vec<_> = REQUIRED
+                .into_iter()
+                .filter(|(k, _)| *k != missing)
+                .collect();
             assert_eq!(settings(&rest), Err(SettingsError::Missing(missing)));
         }
     }
