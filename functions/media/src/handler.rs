@@ -19,6 +19,7 @@ use tracing::{info, warn};
 
 use crate::fetch::{FetchError, SafeFetcher};
 use crate::forward::{EventQueue, Outgoing};
+use crate::links::MediaLinks;
 use crate::media::{ItemPlace, Limits, store_item};
 use crate::settings::Settings;
 use crate::store::MediaStore;
@@ -63,6 +64,8 @@ pub enum StageError {
     Media(FetchError),
     #[error(transparent)]
     Queue(#[from] switchboard_shared::error::AwsError),
+    #[error("media link keys: {0}")]
+    Links(#[from] switchboard_shared::media::link_keys::LinkKeysError),
 }
 
 impl Classify for StageError {
@@ -73,6 +76,7 @@ impl Classify for StageError {
             StageError::Config(err) if err.is_retryable() => Retry::Retryable,
             StageError::Config(_) => Retry::Permanent,
             StageError::Queue(err) => err.retry,
+            StageError::Links(err) => err.retry(),
             StageError::Busy(_) | StageError::Media(_) => Retry::Retryable,
         }
     }
@@ -86,6 +90,8 @@ pub struct MediaStage<C, I, D, S, Q> {
     queue: Q,
     fetcher: SafeFetcher,
     settings: Settings,
+    /// Agents' links for stored items (`url`, `url_expires_at`); none: those stay empty.
+    links: Option<MediaLinks>,
     /// Who this worker is, in idempotency claims.
     worker: String,
 }
@@ -115,8 +121,15 @@ where
             queue,
             fetcher,
             settings,
+            links: None,
             worker: uuid::Uuid::new_v4().to_string(),
         }
+    }
+
+    /// Stored items get an agent link signed with these keys.
+    pub fn with_links(mut self, links: MediaLinks) -> Self {
+        self.links = Some(links);
+        self
     }
 
     pub fn queue(&self) -> &Q {
@@ -221,6 +234,17 @@ where
                     .await
                     .map_err(StageError::Media)?;
             }
+            if let Some(links) = &self.links
+                && message
+                    .media
+                    .iter()
+                    .any(|item| item.status == MediaStatus::Stored)
+            {
+                let days = self.inbound_media_days(&event.tenant).await?;
+                for item in &mut message.media {
+                    links.fill(&event.tenant, days, item, now).await?;
+                }
+            }
         }
         let queue_url = self.target_queue(&event).await?;
         let body = escape_for_sqs(
@@ -244,6 +268,18 @@ where
             },
             "forwarded".into(),
         ))
+    }
+
+    /// The tenant's `inbound_media_days`, the defaults for a tenant not (or no longer) configured.
+    async fn inbound_media_days(&self, tenant: &str) -> Result<u32, StageError> {
+        let tenant = match TenantId::parse(tenant) {
+            Ok(id) => self.config.tenant(&id).await?,
+            Err(_) => None,
+        };
+        Ok(tenant
+            .map(|tenant| tenant.retention)
+            .unwrap_or_default()
+            .inbound_media_days)
     }
 
     /// The queue's own target when the config names one, else the events queue.

@@ -8,6 +8,7 @@ pub mod fetch;
 pub mod forward;
 pub mod handler;
 pub mod lambda_shell;
+pub mod links;
 pub mod media;
 pub mod settings;
 pub mod store;
@@ -38,7 +39,17 @@ pub async fn build(settings: settings::Settings) -> Result<AwsMediaStage, String
     .await;
     let dynamodb = switchboard_shared::aws::dynamodb_client(&sdk);
     let fetcher = fetch::SafeFetcher::new(settings.address_policy.clone())?;
-    Ok(MediaStage::new(
+    let links = settings.link.as_ref().map(|link| {
+        links::MediaLinks::new(
+            switchboard_shared::media::link_keys::LinkKeyCache::secrets_manager(
+                switchboard_shared::aws::secretsmanager_client(&sdk),
+                link.secret_id.clone(),
+                link.keys_refresh,
+            ),
+            &link.base_url,
+        )
+    });
+    let stage = MediaStage::new(
         ConfigStore::new(dynamodb.clone(), settings.config_table.clone()),
         DynamoIdempotency::new(dynamodb.clone(), settings.state_table.clone(), "inbound"),
         DynamoDeliveryStatus::new(dynamodb, settings.state_table.clone()),
@@ -49,5 +60,9 @@ pub async fn build(settings: settings::Settings) -> Result<AwsMediaStage, String
         forward::SqsEventQueue::new(switchboard_shared::aws::sqs_client(&sdk)),
         fetcher,
         settings,
-    ))
+    );
+    Ok(match links {
+        Some(links) => stage.with_links(links),
+        None => stage,
+    })
 }
