@@ -2,9 +2,11 @@
 
 mod env_file;
 mod functions;
+mod gateway;
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -31,6 +33,33 @@ enum Command {
     /// Write the tenants of a seed file (see README "Configuration") into the config table:
     /// each tenant's items are replaced whole. Works on moto and on a real deployment alike.
     Seed(SeedArgs),
+    /// The local API Gateway of `make dev`: serves every HTTP route of the template on one
+    /// address and forwards each request, unchanged, to its function's local server.
+    Gateway(GatewayArgs),
+}
+
+#[derive(Debug, Args)]
+struct GatewayArgs {
+    /// The SAM template whose HttpApi routes are served.
+    #[arg(long, default_value = "template.yaml")]
+    template: PathBuf,
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// A function's local server: `LogicalId=HOST:PORT` (repeatable; one per HTTP function).
+    #[arg(long = "upstream", value_name = "ID=HOST:PORT", value_parser = parse_upstream)]
+    upstreams: Vec<(String, SocketAddr)>,
+}
+
+fn parse_upstream(text: &str) -> Result<(String, SocketAddr), String> {
+    let (id, address) = text
+        .split_once('=')
+        .filter(|(id, _)| !id.is_empty())
+        .ok_or_else(|| format!("expected LogicalId=HOST:PORT, found {text:?}"))?;
+    let address = address
+        .parse()
+        .map_err(|_| format!("{address:?} is not HOST:PORT (an IP address and a port)"))?;
+    Ok((id.to_owned(), address))
 }
 
 #[derive(Debug, Args)]
@@ -78,6 +107,10 @@ struct LocalStackArgs {
     /// `env`: KEY=VALUE lines (for a shell or make to source); `json`: physical ids and environment.
     #[arg(long, value_enum, default_value_t = Format::Env)]
     format: Format,
+    /// Where the template's HTTP API is served locally (`make dev`'s gateway): the HTTP API's
+    /// invoke URL in an environment (`https://${HttpApi}.execute-api…`) resolves to it.
+    #[arg(long, default_value = switchboard_local_stack::local_stack::DEFAULT_HTTP_BASE_URL)]
+    http_base_url: String,
     /// Template parameter override, like `sam deploy --parameter-overrides` (repeatable).
     #[arg(long = "parameter", value_name = "NAME=VALUE", value_parser = parse_parameter)]
     parameters: Vec<(String, String)>,
@@ -122,6 +155,8 @@ enum AdminError {
     },
     #[error(transparent)]
     Store(#[from] switchboard_shared::config::StoreError),
+    #[error("gateway: {0}")]
+    Gateway(String),
     #[error(transparent)]
     UnsafeEnvValue(#[from] env_file::UnsafeEnvValue),
     #[error("cannot serialize the output: {0}")]
@@ -142,6 +177,7 @@ async fn main() -> ExitCode {
         Command::LocalStack(args) => run_local_stack(args).await,
         Command::Functions(args) => run_functions(args),
         Command::Seed(args) => run_seed(args).await,
+        Command::Gateway(args) => run_gateway(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -193,6 +229,30 @@ async fn run_seed(args: SeedArgs) -> Result<(), AdminError> {
     Ok(())
 }
 
+async fn run_gateway(args: GatewayArgs) -> Result<(), AdminError> {
+    let template = Template::from_path(&args.template)?;
+    let upstreams: BTreeMap<String, SocketAddr> = args.upstreams.into_iter().collect();
+    let routes =
+        gateway::Routes::from_template(&template, &upstreams).map_err(AdminError::Gateway)?;
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    for route in routes.iter() {
+        eprintln!(
+            "gateway: {} {} -> {} ({})",
+            route.method.as_ref().map_or("ANY", |m| m.as_str()),
+            route.path(),
+            route.upstream,
+            route.function
+        );
+    }
+    // On stdout, like the functions' local servers, for scripts and tests.
+    println!("listening on http://{}", listener.local_addr()?);
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    gateway::serve(routes, listener, shutdown).await?;
+    Ok(())
+}
+
 async fn run_local_stack(args: LocalStackArgs) -> Result<(), AdminError> {
     // A guard against creating {prefix}-* resources in a real account by accident.
     if std::env::var_os("AWS_ENDPOINT_URL").is_none_or(|v| v.is_empty()) {
@@ -200,6 +260,7 @@ async fn run_local_stack(args: LocalStackArgs) -> Result<(), AdminError> {
     }
     let sdk_config = switchboard_shared::aws::load_sdk_config().await;
     let mut stack = LocalStack::create(&sdk_config, &args.prefix, &args.template).await?;
+    stack.set_http_base_url(&args.http_base_url);
     for (name, value) in &args.parameters {
         stack.set_parameter(name, value)?;
     }
