@@ -380,7 +380,9 @@ async fn a_stored_item_carries_an_agent_link_until_the_end_of_the_tenants_retent
         format!("http://{addr}/image.png"),
         format!("http://{addr}/missing"),
     ];
-    handle(&stage, &media_event("ev-link", &urls)).await.unwrap();
+    handle(&stage, &media_event("ev-link", &urls))
+        .await
+        .unwrap();
     let media = items(&forwarded(&stage)[0]);
     let url = media[0].url.clone().unwrap();
     let token = url.strip_prefix("https://api.example/acme/media/").unwrap();
@@ -392,5 +394,8 @@ async fn a_stored_item_carries_an_agent_link_until_the_end_of_the_tenants_retent
     let end = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
     assert_eq!(media[0].url_expires_at, Some(end));
     assert_eq!(link.expires_at, end);
-    assert_eq!((media[1].url.clone(), media[1].url_expires_at), (None, None));
+    assert_eq!(
+        (media[1].url.clone(), media[1].url_expires_at),
+        (None, None)
+    );
 }

@@ -215,12 +215,12 @@ impl LinkKeyCache {
             Source::Fixed(keys) => return Ok(clone_keys(keys)),
             Source::SecretsManager { client, secret_id } => (client, secret_id),
         };
-        let current = read_version(client, secret_id, "AWSCURRENT")
-            .await?
-            .ok_or(LinkKeysError::Unusable {
+        let current = read_version(client, secret_id, "AWSCURRENT").await?.ok_or(
+            LinkKeysError::Unusable {
                 stage: "AWSCURRENT",
                 problem: "it does not exist",
-            })?;
+            },
+        )?;
         // A secret never rotated has no previous version; an unusable previous one is dropped
         // (links it signed then stop working) rather than stopping every link.
         let previous = match read_version(client, secret_id, "AWSPREVIOUS").await {
@@ -328,7 +328,12 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
         let cache = LinkKeyCache::fixed(keys("k1"));
         let token = cache
-            .issue("acme", "inbound/acme/x", now + chrono::Duration::hours(1), now)
+            .issue(
+                "acme",
+                "inbound/acme/x",
+                now + chrono::Duration::hours(1),
+                now,
+            )
             .await
             .unwrap();
         assert_eq!(
