@@ -250,3 +250,36 @@ async fn only_get_is_served() {
         .await;
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
 }
+
+/// The Lambda shell: an API Gateway HTTP API (payload 2.0) GET, as `lambda_http` turns it into a
+/// request, answered with the redirect and its headers.
+#[tokio::test]
+async fn the_lambda_shell_answers_api_gateway_with_the_redirect_and_its_headers() {
+    let link = handler(signer());
+    let token = signer().issue("acme", KEY, Utc::now() + Duration::days(30));
+    let path = path("acme", &token);
+    let event = format!(
+        r#"{{"version":"2.0","routeKey":"GET /{{tenant}}/media/{{token}}","rawPath":"{path}",
+        "rawQueryString":"","headers":{{"host":"api.example"}},
+        "requestContext":{{"accountId":"123456789012","apiId":"api","domainName":"api.example",
+          "domainPrefix":"api","http":{{"method":"GET","path":"{path}","protocol":"HTTP/1.1",
+          "sourceIp":"203.0.113.1","userAgent":"agent"}},"requestId":"req",
+          "routeKey":"GET /{{tenant}}/media/{{token}}","stage":"$default",
+          "time":"01/Dec/2026:00:00:00 +0000","timeEpoch":1796083200000}},
+        "pathParameters":{{"tenant":"acme","token":"{token}"}},"isBase64Encoded":false}}"#
+    );
+    let request = lambda_http::request::from_str(&event).unwrap();
+    let response = switchboard_media_link::lambda_shell::handle(&link, request)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let headers = response.headers();
+    assert!(
+        headers["location"]
+            .to_str()
+            .unwrap()
+            .starts_with(&format!("https://bucket.memory/{KEY}?"))
+    );
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+}
