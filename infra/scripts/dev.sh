@@ -2,8 +2,10 @@
 # `make dev`: the whole system locally. moto on 127.0.0.1:4566, the stack from template.yaml,
 # tenants from the seed file, and every function of the template that is built with
 # cargo-lambda (`switchboard-admin functions` lists them), each binary in its local mode: HTTP
-# functions serve on 127.0.0.1 from $SWITCHBOARD_HTTP_PORT (3000) up, one port each, in
-# logical-id order; the others run their own local shell (retention sweeps every
+# functions serve on internal ports from $SWITCHBOARD_FUNCTION_PORTS_FROM (3100) up, one each,
+# in logical-id order, behind the local gateway (`switchboard-admin gateway`) on
+# 127.0.0.1:$SWITCHBOARD_HTTP_PORT (3000), which routes the template's HttpApi paths to them as
+# API Gateway does; the others run their own local shell (retention sweeps every
 # $SWITCHBOARD_RETENTION_EVERY_SECS, 60; SWITCHBOARD_RETENTION_DRY_RUN=1 makes it delete nothing).
 # The Sinch simulator serves on 127.0.0.1:$SWITCHBOARD_SINCH_PORT (3001), and the stand-in for
 # the public media distribution on 127.0.0.1:$SWITCHBOARD_PUBLIC_MEDIA_PORT (3002).
@@ -14,14 +16,17 @@ admin=target/debug/switchboard-admin
 
 # --- run by with-moto.sh (which stops moto however this ends) ---------------------------------
 if [ "${1:-}" = "--under-moto" ]; then
-  # The CloudFront distribution has no local counterpart: its URL is the local stand-in's.
+  # The HTTP API's URL in the functions' environments (the media links' base) is the gateway's;
+  # the CloudFront distribution has no local counterpart: its URL is the local stand-in's.
   "$admin" local-stack --prefix switchboard-local --env-dir .local/dev-stack \
+    --http-base-url "http://127.0.0.1:$SWITCHBOARD_HTTP_PORT" \
     --env "SWITCHBOARD_PUBLIC_MEDIA_BASE_URL=http://127.0.0.1:$SWITCHBOARD_PUBLIC_MEDIA_PORT" > /dev/null
   pids=()
+  upstreams=()
   stop() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
   trap stop EXIT
   trap 'exit 143' INT TERM
-  port=$SWITCHBOARD_HTTP_PORT
+  port=$SWITCHBOARD_FUNCTION_PORTS_FROM
   seeded=
   echo
   echo "Switchboard is running locally."
@@ -37,7 +42,8 @@ if [ "${1:-}" = "--under-moto" ]; then
       *,http,*)
         (set -a; . "$env_file"; set +a; SWITCHBOARD_HTTP_PORT=$port exec "target/debug/$binary") &
         pids+=($!)
-        echo "  $function ($binary): http://127.0.0.1:$port"
+        upstreams+=(--upstream "$function=127.0.0.1:$port")
+        echo "  $function ($binary): http://127.0.0.1:$port, routed by the gateway"
         port=$((port + 1)) ;;
       *)
         # Outside Lambda, each binary runs its own local shell (a schedule loop, a queue poller).
@@ -46,8 +52,16 @@ if [ "${1:-}" = "--under-moto" ]; then
         echo "  $function ($binary): $triggers, run locally" ;;
     esac
   done 3< .local/dev-functions.tsv
+  # One address for every HTTP route, as deployed: the webhook's and the media links'.
+  if [ ${#upstreams[@]} -gt 0 ]; then
+    "$admin" gateway --listen "127.0.0.1:$SWITCHBOARD_HTTP_PORT" "${upstreams[@]}" > /dev/null &
+    pids+=($!)
+    echo "  HTTP API (local gateway): http://127.0.0.1:$SWITCHBOARD_HTTP_PORT"
+    echo "    webhook:     /{tenant}/sms/sinchconversation/{service|all}"
+    echo "    media links: /{tenant}/media/{token}"
+  fi
   # The Sinch simulator stands in for Sinch (README "Sinch simulator"); the demo tenant's
-  # api_base_url points at it, and its callbacks go to the webhook on the first HTTP port.
+  # api_base_url points at it, and its callbacks go to the webhook through the gateway.
   if [ -n "${first_env:-}" ]; then
     (set -a; . "$first_env"; set +a
      SWITCHBOARD_SINCH_PORT=$SWITCHBOARD_SINCH_PORT \
@@ -80,6 +94,7 @@ export SWITCHBOARD_SEED=${SWITCHBOARD_SEED:-infra/seed/demo.json}
 export SWITCHBOARD_HTTP_PORT=${SWITCHBOARD_HTTP_PORT:-3000}
 export SWITCHBOARD_SINCH_PORT=${SWITCHBOARD_SINCH_PORT:-3001}
 export SWITCHBOARD_PUBLIC_MEDIA_PORT=${SWITCHBOARD_PUBLIC_MEDIA_PORT:-3002}
+export SWITCHBOARD_FUNCTION_PORTS_FROM=${SWITCHBOARD_FUNCTION_PORTS_FROM:-3100}
 [ -f "$SWITCHBOARD_SEED" ] || { echo "dev: seed file '$SWITCHBOARD_SEED' not found" >&2; exit 1; }
 
 infra/scripts/install-tools.sh moto

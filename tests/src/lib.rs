@@ -254,6 +254,35 @@ impl Running {
         self.others.push(child);
     }
 
+    /// Starts the media link function (the `media-link` binary's local server on a free port)
+    /// with this stack's environment; returns its base URL. It stops with this `Running`.
+    pub fn start_media_link(&mut self) -> String {
+        let env = self
+            .stack
+            .function_environment("MediaLinkFunction")
+            .expect("media link env");
+        let log =
+            std::fs::File::create(self.log_path.with_extension("media-link.log")).expect("log");
+        let mut child = Command::new(function_binary("media-link"))
+            .envs(env)
+            .env("SWITCHBOARD_HTTP_PORT", "0")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start media-link");
+        let mut first_line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut first_line)
+            .expect("media-link announces its address");
+        self.others.push(child);
+        first_line
+            .trim()
+            .strip_prefix("listening on ")
+            .expect("listening line")
+            .to_owned()
+    }
+
     /// Events on the events queue, waiting up to `timeout` for at least `count`.
     pub async fn wait_for_events(
         &self,

@@ -111,6 +111,65 @@ async fn an_image_then_a_text_arrive_in_order_with_the_image_in_s3_and_each_once
 }
 
 #[tokio::test]
+async fn the_agent_link_of_a_stored_image_returns_its_exact_bytes() {
+    let server = png_server();
+    let mut running = Running::start("inbound-link").await;
+    let link_base = running.start_media_link();
+    running.start_media(&[
+        ("SWITCHBOARD_MEDIA_ALLOW_LOCAL", &server),
+        ("SWITCHBOARD_MEDIA_LINK_BASE_URL", &link_base),
+    ]);
+    let image = media_callback("01E2ELINK", &format!("http://{server}/photo.png"));
+    assert_eq!(running.post_signed(MAIN, &image, SECRET, 0).0, 200);
+    let events = running.wait_for_events(1, Duration::from_secs(30)).await;
+    let item = &events[0].0["message"]["media"][0];
+    assert_eq!(item["status"], "stored", "{item}");
+    let url = item["url"].as_str().expect("a link");
+    assert!(
+        url.starts_with(&format!("{link_base}/acme/media/v1.")),
+        "{url}"
+    );
+    // Until the end of the tenant's retention (30 days by default), at a midnight UTC.
+    let expires: chrono::DateTime<chrono::Utc> = item["url_expires_at"]
+        .as_str()
+        .expect("url_expires_at")
+        .parse()
+        .expect("a time");
+    let days = (expires - chrono::Utc::now()).num_days();
+    assert!((29..=31).contains(&days), "{expires}");
+    assert_eq!(expires.timestamp() % 86_400, 0, "{expires}");
+
+    let (status, _, headers) = switchboard_e2e::simulator::http_call("GET", url, b"", &[]);
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(status, 302);
+    assert_eq!(header("cache-control").as_deref(), Some("no-store"));
+    let location = header("location").expect("a Location");
+    let (status, body, headers) = switchboard_e2e::simulator::http_call("GET", &location, b"", &[]);
+    assert_eq!(status, 200);
+    assert_eq!(body, PNG, "the exact bytes");
+    assert!(
+        headers
+            .iter()
+            .any(|(n, v)| n == "content-type" && v == "image/png"),
+        "{headers:?}"
+    );
+
+    // An altered link is refused, and says nothing more.
+    let mut altered = url.to_owned();
+    altered.push('x');
+    let (status, body, _) = switchboard_e2e::simulator::http_call("GET", &altered, b"", &[]);
+    assert_eq!(
+        (status, String::from_utf8_lossy(&body).into_owned()),
+        (404, r#"{"error":"not found"}"#.to_owned())
+    );
+}
+
+#[tokio::test]
 async fn media_at_a_forbidden_address_arrives_failed_and_why() {
     let mut running = Running::start("inbound-ssrf").await;
     running.start_media(&[]);

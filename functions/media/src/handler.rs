@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 use switchboard_shared::config::{
-    ConfigCache, MediaSettings, TenantConfig, TenantConfigSource, TenantId,
+    ConfigCache, MediaSettings, Retention, TenantConfig, TenantConfigSource, TenantId,
 };
 use switchboard_shared::contract::{EventBody, InboundEvent, MediaStatus};
 use switchboard_shared::error::{Classify, Retry};
@@ -27,6 +27,7 @@ use tracing::{info, warn};
 use crate::enrich::Enrich;
 use crate::fetch::{FetchError, SafeFetcher};
 use crate::forward::{EventQueue, Outgoing};
+use crate::links::MediaLinks;
 use crate::media::{ItemPlace, Limits, store_item};
 use crate::settings::Settings;
 use crate::store::MediaStore;
@@ -71,6 +72,8 @@ pub enum StageError {
     Media(FetchError),
     #[error(transparent)]
     Queue(#[from] switchboard_shared::error::AwsError),
+    #[error("media link keys: {0}")]
+    Links(#[from] switchboard_shared::media::link_keys::LinkKeysError),
 }
 
 impl Classify for StageError {
@@ -81,6 +84,7 @@ impl Classify for StageError {
             StageError::Config(err) if err.is_retryable() => Retry::Retryable,
             StageError::Config(_) => Retry::Permanent,
             StageError::Queue(err) => err.retry,
+            StageError::Links(err) => err.retry(),
             StageError::Busy(_) | StageError::Media(_) => Retry::Retryable,
         }
     }
@@ -95,6 +99,8 @@ pub struct MediaStage<C, I, D, S, Q, E> {
     fetcher: SafeFetcher,
     enricher: E,
     settings: Settings,
+    /// Agents' links for stored items (`url`, `url_expires_at`); none: those stay empty.
+    links: Option<MediaLinks>,
     /// Who this worker is, in idempotency claims.
     worker: String,
 }
@@ -128,8 +134,15 @@ where
             fetcher,
             enricher,
             settings,
+            links: None,
             worker: uuid::Uuid::new_v4().to_string(),
         }
+    }
+
+    /// Stored items get an agent link signed with these keys.
+    pub fn with_links(mut self, links: MediaLinks) -> Self {
+        self.links = Some(links);
+        self
     }
 
     pub fn queue(&self) -> &Q {
@@ -248,6 +261,21 @@ where
                 store_item(&self.fetcher, &self.store, &limits, &place, item)
                     .await
                     .map_err(StageError::Media)?;
+            }
+            if let Some(links) = &self.links
+                && message
+                    .media
+                    .iter()
+                    .any(|item| item.status == MediaStatus::Stored)
+            {
+                // A tenant not (or no longer) configured: the default retention.
+                let days = tenant.as_ref().map_or_else(
+                    || Retention::default().inbound_media_days,
+                    |tenant| tenant.retention.inbound_media_days,
+                );
+                for item in &mut message.media {
+                    links.fill(&event.tenant, days, item, now).await?;
+                }
             }
         }
         let queue_url = self.target_queue(&event, tenant.as_deref());

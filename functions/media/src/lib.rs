@@ -9,6 +9,7 @@ pub mod fetch;
 pub mod forward;
 pub mod handler;
 pub mod lambda_shell;
+pub mod links;
 pub mod media;
 pub mod settings;
 pub mod store;
@@ -58,7 +59,17 @@ pub async fn build(settings: settings::Settings) -> Result<AwsMediaStage, String
         sinch,
         settings.name_lookup_timeout,
     );
-    Ok(MediaStage::new(
+    let links = settings.link.as_ref().map(|link| {
+        links::MediaLinks::new(
+            switchboard_shared::media::link_keys::LinkKeyCache::secrets_manager(
+                switchboard_shared::aws::secretsmanager_client(&sdk),
+                link.secret_id.clone(),
+                link.keys_refresh,
+            ),
+            &link.base_url,
+        )
+    });
+    let stage = MediaStage::new(
         config,
         DynamoIdempotency::new(dynamodb.clone(), settings.state_table.clone(), "inbound"),
         DynamoDeliveryStatus::new(dynamodb, settings.state_table.clone()),
@@ -70,5 +81,9 @@ pub async fn build(settings: settings::Settings) -> Result<AwsMediaStage, String
         fetcher,
         enricher,
         settings,
-    ))
+    );
+    Ok(match links {
+        Some(links) => stage.with_links(links),
+        None => stage,
+    })
 }

@@ -30,6 +30,54 @@ pub struct Settings {
     pub name_lookup_timeout: Duration,
     /// Loopback endpoints a local run may fetch media from (`SWITCHBOARD_MEDIA_ALLOW_LOCAL`).
     pub address_policy: AddressPolicy,
+    /// Agents' links for stored items; without it `url` stays empty (tests of other rows).
+    pub link: Option<LinkSettings>,
+}
+
+/// `SWITCHBOARD_MEDIA_LINK_BASE_URL` and `SWITCHBOARD_MEDIA_LINK_SECRET_ARN`: both or neither.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkSettings {
+    /// The HTTP API's URL, without a trailing `/`.
+    pub base_url: String,
+    pub secret_id: String,
+    pub keys_refresh: Duration,
+}
+
+fn link_settings<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<Option<LinkSettings>, SettingsError> {
+    let base_url = env.optional("SWITCHBOARD_MEDIA_LINK_BASE_URL");
+    let secret_id = env.optional("SWITCHBOARD_MEDIA_LINK_SECRET_ARN");
+    let (base_url, secret_id) = match (base_url, secret_id) {
+        (None, None) => return Ok(None),
+        (Some(_), None) => return Err(SettingsError::Missing("SWITCHBOARD_MEDIA_LINK_SECRET_ARN")),
+        (None, Some(_)) => return Err(SettingsError::Missing("SWITCHBOARD_MEDIA_LINK_BASE_URL")),
+        (Some(base_url), Some(secret_id)) => (base_url, secret_id),
+    };
+    let invalid = |problem: &str| SettingsError::Invalid {
+        name: "SWITCHBOARD_MEDIA_LINK_BASE_URL",
+        problem: problem.to_owned(),
+    };
+    let parsed = url::Url::parse(&base_url).map_err(|err| invalid(&err.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https")
+        || parsed.host_str().is_none()
+        || parsed.query().is_some()
+        || parsed.fragment().is_some()
+        || !parsed.username().is_empty()
+    {
+        return Err(invalid(
+            "must be an http(s) URL without user, query or fragment, e.g. https://abc.execute-api.eu-west-1.amazonaws.com",
+        ));
+    }
+    Ok(Some(LinkSettings {
+        base_url: base_url.trim_end_matches('/').to_owned(),
+        secret_id,
+        keys_refresh: env.seconds(
+            "SWITCHBOARD_MEDIA_LINK_KEYS_REFRESH_SECS",
+            switchboard_shared::media::link_keys::DEFAULT_REFRESH,
+            10..=3600,
+        )?,
+    }))
 }
 
 impl Settings {
@@ -81,6 +129,7 @@ impl Settings {
                     problem,
                 }
             })?,
+            link: link_settings(env)?,
         })
     }
 }
@@ -116,6 +165,33 @@ mod tests {
         assert_eq!(settings.max_media_bytes, DEFAULT_MAX_MEDIA_BYTES);
         assert_eq!(settings.name_lookup_timeout, Duration::from_secs(2));
         assert_eq!(settings.address_policy, AddressPolicy::default());
+    }
+
+    #[test]
+    fn the_link_needs_both_its_base_url_and_its_secret() {
+        assert_eq!(settings(&[]).unwrap().link, None);
+        let both = settings(&[
+            ("SWITCHBOARD_MEDIA_LINK_BASE_URL", "http://127.0.0.1:3000/"),
+            ("SWITCHBOARD_MEDIA_LINK_SECRET_ARN", "arn:secret"),
+        ])
+        .unwrap()
+        .link
+        .unwrap();
+        assert_eq!(both.base_url, "http://127.0.0.1:3000");
+        let err = settings(&[("SWITCHBOARD_MEDIA_LINK_BASE_URL", "https://x")]).unwrap_err();
+        assert_eq!(
+            err,
+            SettingsError::Missing("SWITCHBOARD_MEDIA_LINK_SECRET_ARN")
+        );
+        let err = settings(&[
+            ("SWITCHBOARD_MEDIA_LINK_BASE_URL", "ftp://x?y"),
+            ("SWITCHBOARD_MEDIA_LINK_SECRET_ARN", "arn:secret"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("SWITCHBOARD_MEDIA_LINK_BASE_URL"),
+            "{err}"
+        );
     }
 
     #[test]

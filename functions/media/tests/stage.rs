@@ -390,3 +390,44 @@ async fn without_the_local_allow_list_loopback_is_never_fetched() {
         .unwrap_err();
     assert!(err.to_string().contains("https only"), "{err}");
 }
+
+#[tokio::test]
+async fn a_stored_item_carries_an_agent_link_until_the_end_of_the_tenants_retention() {
+    use secrecy::SecretSlice;
+    use switchboard_shared::media::link::{LinkKey, LinkKeys};
+    use switchboard_shared::media::link_keys::LinkKeyCache;
+    let link_keys = || LinkKeys {
+        current: LinkKey {
+            id: "k1".into(),
+            secret: SecretSlice::from(b"0123456789abcdef0123456789abcdef".to_vec()),
+        },
+        previous: None,
+    };
+    let (stage, addr) = stage().await;
+    let stage = stage.with_links(switchboard_media::links::MediaLinks::new(
+        LinkKeyCache::fixed(link_keys()),
+        "https://api.example",
+    ));
+    let urls = [
+        format!("http://{addr}/image.png"),
+        format!("http://{addr}/missing"),
+    ];
+    handle(&stage, &media_event("ev-link", &urls))
+        .await
+        .unwrap();
+    let media = items(&forwarded(&stage)[0]);
+    let url = media[0].url.clone().unwrap();
+    let token = url.strip_prefix("https://api.example/acme/media/").unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap();
+    let link = link_keys().verify("acme", token, now).unwrap();
+    assert_eq!(Some(link.s3_key), media[0].s3_key);
+    // sample_tenant keeps inbound media 30 days (the default): stored on December 1st, the
+    // object may go from January 1st 00:00.
+    let end = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
+    assert_eq!(media[0].url_expires_at, Some(end));
+    assert_eq!(link.expires_at, end);
+    assert_eq!(
+        (media[1].url.clone(), media[1].url_expires_at),
+        (None, None)
+    );
+}

@@ -119,6 +119,9 @@ pub enum PhysicalResource {
     Table { name: String, arn: String },
     #[serde(rename = "AWS::S3::Bucket")]
     Bucket { name: String, arn: String },
+    /// `Ref` returns the secret's ARN, as in CloudFormation.
+    #[serde(rename = "AWS::SecretsManager::Secret")]
+    Secret { name: String, arn: String },
 }
 
 impl PhysicalResource {
@@ -126,7 +129,8 @@ impl PhysicalResource {
         match self {
             PhysicalResource::Queue { name, .. }
             | PhysicalResource::Table { name, .. }
-            | PhysicalResource::Bucket { name, .. } => name,
+            | PhysicalResource::Bucket { name, .. }
+            | PhysicalResource::Secret { name, .. } => name,
         }
     }
 
@@ -135,6 +139,7 @@ impl PhysicalResource {
         match self {
             PhysicalResource::Queue { url, .. } => url,
             PhysicalResource::Table { name, .. } | PhysicalResource::Bucket { name, .. } => name,
+            PhysicalResource::Secret { arn, .. } => arn,
         }
     }
 
@@ -142,7 +147,8 @@ impl PhysicalResource {
         match self {
             PhysicalResource::Queue { arn, .. }
             | PhysicalResource::Table { arn, .. }
-            | PhysicalResource::Bucket { arn, .. } => arn,
+            | PhysicalResource::Bucket { arn, .. }
+            | PhysicalResource::Secret { arn, .. } => arn,
         }
     }
 
@@ -212,10 +218,15 @@ fn check_length(logical_id: &str, name: &str, max: usize) -> Result<(), LocalSta
     Ok(())
 }
 
+/// Where `make dev` serves the template's HTTP API (the local gateway).
+pub const DEFAULT_HTTP_BASE_URL: &str = "http://127.0.0.1:3000";
+
 #[derive(Debug, Clone)]
 pub struct LocalStack {
     prefix: String,
     region: String,
+    /// What the HTTP API's invoke URL resolves to locally.
+    http_base_url: String,
     template: Template,
     resources: BTreeMap<String, PhysicalResource>,
     parameter_overrides: BTreeMap<String, String>,
@@ -269,10 +280,16 @@ impl LocalStack {
             let bucket = create_bucket(&s3, &region, prefix, id, spec).await?;
             resources.insert(id.clone(), bucket);
         }
+        let secrets = aws_sdk_secretsmanager::Client::new(sdk_config);
+        for (id, spec) in &template.secrets {
+            let secret = create_secret(&secrets, prefix, id, spec).await?;
+            resources.insert(id.clone(), secret);
+        }
 
         Ok(LocalStack {
             prefix: prefix.to_owned(),
             region,
+            http_base_url: DEFAULT_HTTP_BASE_URL.to_owned(),
             template,
             resources,
             parameter_overrides: BTreeMap::new(),
@@ -328,6 +345,12 @@ impl LocalStack {
     pub fn set_environment(&mut self, name: &str, value: &str) {
         self.environment_overrides
             .insert(name.to_owned(), value.to_owned());
+    }
+
+    /// Where the template's HTTP API is served locally (default [`DEFAULT_HTTP_BASE_URL`]):
+    /// `!Sub https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}…` resolves to it.
+    pub fn set_http_base_url(&mut self, base_url: &str) {
+        self.http_base_url = base_url.trim_end_matches('/').to_owned();
     }
 
     /// The function's environment variables with every reference resolved to the local
@@ -401,21 +424,58 @@ impl LocalStack {
                 resource,
                 attribute,
             } => self.resolve_attribute(resource, attribute),
-            Expr::Sub(parts) => parts
-                .iter()
-                .map(|part| match part {
-                    SubPart::Text(text) => Ok(text.clone()),
-                    SubPart::Ref(name) => self.resolve_ref(name),
-                    SubPart::GetAtt {
-                        resource,
-                        attribute,
-                    } => self.resolve_attribute(resource, attribute),
-                })
-                .collect(),
+            Expr::Sub(parts) => {
+                // The HTTP API's invoke URL is where the local gateway serves it.
+                let (base, parts) = match self.http_api_url(parts) {
+                    Some(rest) => (self.http_base_url.clone(), rest),
+                    None => (String::new(), parts.as_slice()),
+                };
+                let rest: String = parts
+                    .iter()
+                    .map(|part| match part {
+                        SubPart::Text(text) => Ok(text.clone()),
+                        SubPart::Ref(name) => self.resolve_ref(name),
+                        SubPart::GetAtt {
+                            resource,
+                            attribute,
+                        } => self.resolve_attribute(resource, attribute),
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok(base + &rest)
+            }
             Expr::Unsupported(function) => Err(format!(
                 "{function} is not supported by the local stack (supported: literals, Ref, Fn::GetAtt, Fn::Sub)"
             )),
         }
+    }
+
+    /// `https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}` followed by anything, with
+    /// `Api` an HTTP API of the template: the parts after the invoke URL.
+    fn http_api_url<'a>(&self, parts: &'a [SubPart]) -> Option<&'a [SubPart]> {
+        let [
+            SubPart::Text(scheme),
+            SubPart::Ref(api),
+            SubPart::Text(service),
+            SubPart::Ref(region),
+            SubPart::Text(dot),
+            SubPart::Ref(suffix),
+            rest @ ..,
+        ] = parts
+        else {
+            return None;
+        };
+        let is_api = self
+            .template
+            .resource_types
+            .get(api)
+            .is_some_and(|kind| kind == crate::template::HTTP_API_TYPE);
+        (is_api
+            && scheme == "https://"
+            && service == ".execute-api."
+            && region == "AWS::Region"
+            && dot == "."
+            && suffix == "AWS::URLSuffix")
+            .then_some(rest)
     }
 
     fn resolve_ref(&self, name: &str) -> Result<String, String> {
@@ -790,6 +850,56 @@ async fn enable_ttl(
         .await
         .map_err(|e| aws_error("UpdateTimeToLive", name, e))?;
     Ok(())
+}
+
+/// A secret with a random value made by the service itself (`GetRandomPassword`, as
+/// `GenerateSecretString` does), or the existing one when it is there already: a rerun keeps
+/// the key, so links issued before it keep working.
+async fn create_secret(
+    client: &aws_sdk_secretsmanager::Client,
+    prefix: &str,
+    logical_id: &str,
+    spec: &crate::template::SecretSpec,
+) -> Result<PhysicalResource, LocalStackError> {
+    let name = format!("{prefix}-{logical_id}");
+    if let Ok(existing) = client.describe_secret().secret_id(&name).send().await
+        && let Some(arn) = existing.arn()
+    {
+        return Ok(PhysicalResource::Secret {
+            name,
+            arn: arn.to_owned(),
+        });
+    }
+    let value = client
+        .get_random_password()
+        .password_length(i64::from(spec.password_length))
+        .exclude_punctuation(spec.exclude_punctuation)
+        .send()
+        .await
+        .map_err(|e| aws_error("GetRandomPassword", &name, e))?;
+    let value = value
+        .random_password()
+        .ok_or(LocalStackError::IncompleteResponse {
+            operation: "GetRandomPassword",
+            resource: name.clone(),
+            missing: "RandomPassword",
+        })?;
+    let created = client
+        .create_secret()
+        .name(&name)
+        .secret_string(value)
+        .send()
+        .await
+        .map_err(|e| aws_error("CreateSecret", &name, e))?;
+    let arn = created
+        .arn()
+        .ok_or(LocalStackError::IncompleteResponse {
+            operation: "CreateSecret",
+            resource: name.clone(),
+            missing: "ARN",
+        })?
+        .to_owned();
+    Ok(PhysicalResource::Secret { name, arn })
 }
 
 async fn create_bucket(

@@ -28,6 +28,8 @@ pub const QUEUE_TYPE: &str = "AWS::SQS::Queue";
 pub const TABLE_TYPE: &str = "AWS::DynamoDB::Table";
 pub const BUCKET_TYPE: &str = "AWS::S3::Bucket";
 pub const FUNCTION_TYPE: &str = "AWS::Serverless::Function";
+pub const SECRET_TYPE: &str = "AWS::SecretsManager::Secret";
+pub const HTTP_API_TYPE: &str = "AWS::Serverless::HttpApi";
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
@@ -153,6 +155,14 @@ pub struct BucketEncryption {
     pub bucket_key_enabled: Option<bool>,
 }
 
+/// An `AWS::SecretsManager::Secret` with a generated value (`GenerateSecretString`): the local
+/// stack makes one just as random.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretSpec {
+    pub password_length: u32,
+    pub exclude_punctuation: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BucketSpec {
     pub public_access_block: Option<PublicAccessBlock>,
@@ -170,6 +180,7 @@ pub struct Template {
     pub queues: BTreeMap<String, QueueSpec>,
     pub tables: BTreeMap<String, TableSpec>,
     pub buckets: BTreeMap<String, BucketSpec>,
+    pub secrets: BTreeMap<String, SecretSpec>,
     pub functions: BTreeMap<String, FunctionSpec>,
 }
 
@@ -241,6 +252,10 @@ impl Template {
                 BUCKET_TYPE => {
                     let bucket = template.parse_bucket(&id, properties)?;
                     template.buckets.insert(id.clone(), bucket);
+                }
+                SECRET_TYPE => {
+                    let secret = template.parse_secret(&id, properties)?;
+                    template.secrets.insert(id.clone(), secret);
                 }
                 FUNCTION_TYPE => {
                     let function = function::parse_function(
@@ -552,6 +567,36 @@ impl Template {
             attribute_definitions,
             billing_mode,
             ttl_attribute,
+        })
+    }
+
+    /// Only generated secrets: a literal `SecretString` would put a secret in the template.
+    fn parse_secret(&self, id: &str, properties: &Mapping) -> Result<SecretSpec, TemplateError> {
+        let location = format!("{id}.Properties.GenerateSecretString");
+        let generate = properties.get("GenerateSecretString").ok_or_else(|| {
+            invalid(
+                &location,
+                "the local stack creates only generated secrets (GenerateSecretString)",
+            )
+        })?;
+        let password_length = match generate.get("PasswordLength") {
+            // CloudFormation's default.
+            None => 32,
+            Some(value) => self.static_u32(value, &format!("{location}.PasswordLength"))?,
+        };
+        let exclude_punctuation = match generate.get("ExcludePunctuation") {
+            None => false,
+            Some(value) => self.static_bool(value, &format!("{location}.ExcludePunctuation"))?,
+        };
+        if !(1..=4096).contains(&password_length) {
+            return Err(invalid(
+                format!("{location}.PasswordLength"),
+                "must be 1 to 4096",
+            ));
+        }
+        Ok(SecretSpec {
+            password_length,
+            exclude_punctuation,
         })
     }
 

@@ -396,16 +396,18 @@ async fn local_stack_matches_template_on_moto() {
     }
 
     // Nothing missing, nothing extra.
+    let secrets = resources_of_type(&template, "AWS::SecretsManager::Secret");
     let declared: BTreeSet<String> = queues
         .iter()
         .chain(&tables)
         .chain(&buckets)
+        .chain(&secrets)
         .map(|(id, _)| id.clone())
         .collect();
     let created: BTreeSet<String> = stack.resources().keys().cloned().collect();
     assert_eq!(
         created, declared,
-        "the local stack's resources are the template's queues, tables and buckets"
+        "the local stack's resources are the template's queues, tables, buckets and secrets"
     );
     assert!(
         drift.0.is_empty(),
@@ -737,4 +739,56 @@ Resources:
         .function_environment("Other")
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(!other.contains_key("PUBLIC_BASE_URL"), "{other:?}");
+}
+
+#[tokio::test]
+async fn the_link_secret_is_generated_and_the_http_api_url_is_the_local_gateway() {
+    let config = moto_config().await;
+    let prefix = unique_prefix("link");
+    let mut stack = LocalStack::create(&config, &prefix, template_path())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let Some(PhysicalResource::Secret { arn, .. }) = stack.resource("MediaLinkSecret").cloned()
+    else {
+        panic!("MediaLinkSecret was not created as a secret");
+    };
+    let secrets = aws_sdk_secretsmanager::Client::new(&config);
+    let value = secrets
+        .get_secret_value()
+        .secret_id(&arn)
+        .send()
+        .await
+        .expect("the secret has a current version");
+    let value = value.secret_string().expect("a string");
+    // As GenerateSecretString: PasswordLength 64, ExcludePunctuation.
+    assert_eq!(value.len(), 64);
+    assert!(value.chars().all(|c| c.is_ascii_alphanumeric()));
+
+    for function in ["MediaFunction", "MediaLinkFunction"] {
+        let environment = stack.function_environment(function).unwrap();
+        assert_eq!(
+            environment["SWITCHBOARD_MEDIA_LINK_SECRET_ARN"], arn,
+            "{function}"
+        );
+    }
+    let media = stack.function_environment("MediaFunction").unwrap();
+    assert_eq!(
+        media["SWITCHBOARD_MEDIA_LINK_BASE_URL"],
+        "http://127.0.0.1:3000"
+    );
+    stack.set_http_base_url("http://127.0.0.1:4000/");
+    let media = stack.function_environment("MediaFunction").unwrap();
+    assert_eq!(
+        media["SWITCHBOARD_MEDIA_LINK_BASE_URL"],
+        "http://127.0.0.1:4000"
+    );
+
+    // A second run keeps the key, so links issued before it keep working.
+    let again = LocalStack::create(&config, &prefix, template_path())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        again.resource("MediaLinkSecret"),
+        stack.resource("MediaLinkSecret")
+    );
 }

@@ -144,8 +144,10 @@ pub struct MediaItem {
     pub status: MediaStatus,
     /// The object in the media bucket, once stored.
     pub s3_key: Option<String>,
-    /// A presigned GET URL for agents, once stored.
+    /// The agent's link to the stored file, `{api}/{tenant}/media/{token}`: each GET redirects
+    /// to a short-lived presigned URL. Open it when needed; do not keep what it redirects to.
     pub url: Option<String>,
+    /// When `url` stops working: the end of the tenant's inbound media retention.
     pub url_expires_at: Option<DateTime<Utc>>,
     pub content_type: Option<String>,
     pub size_bytes: Option<u64>,

@@ -95,21 +95,10 @@ impl LinkKeys {
         format!("v1.{payload}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
 
-    /// Checks a token presented under `tenant`'s path at `now`.
+    /// Checks a token presented under `tenant`'s path at `now`. The signature is checked before
+    /// the expiry, so only a genuine token can learn that it expired.
     pub fn verify(&self, tenant: &str, token: &str, now: DateTime<Utc>) -> Result<Link, LinkError> {
-        let mut parts = token.split('.');
-        let (Some("v1"), Some(payload), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(LinkError::Malformed);
-        };
-        let signature = URL_SAFE_NO_PAD
-            .decode(signature)
-            .map_err(|_| LinkError::Malformed)?;
-        let json = URL_SAFE_NO_PAD
-            .decode(payload)
-            .map_err(|_| LinkError::Malformed)?;
-        let decoded: Payload = serde_json::from_slice(&json).map_err(|_| LinkError::Malformed)?;
+        let (payload, signature, decoded) = decode(token)?;
         let key = std::iter::once(&self.current)
             .chain(self.previous.as_ref())
             .find(|key| key.id == decoded.i)
@@ -127,6 +116,34 @@ impl LinkKeys {
             expires_at,
         })
     }
+
+    /// Whether a key of this id is in force (current or previous).
+    pub fn knows(&self, key_id: &str) -> bool {
+        self.current.id == key_id || self.previous.as_ref().is_some_and(|key| key.id == key_id)
+    }
+}
+
+/// The id of the key a token claims to be signed with, unverified: lets a verifier that does
+/// not know it refresh its keys (a rotation it has not seen yet) before refusing the token.
+pub fn token_key_id(token: &str) -> Option<String> {
+    decode(token).ok().map(|(_, _, payload)| payload.i)
+}
+
+fn decode(token: &str) -> Result<(&str, Vec<u8>, Payload), LinkError> {
+    let mut parts = token.split('.');
+    let (Some("v1"), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(LinkError::Malformed);
+    };
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|_| LinkError::Malformed)?;
+    let json = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| LinkError::Malformed)?;
+    let decoded: Payload = serde_json::from_slice(&json).map_err(|_| LinkError::Malformed)?;
+    Ok((payload, signature, decoded))
 }
 
 #[cfg(test)]
@@ -193,6 +210,14 @@ mod tests {
         for junk in ["", "v1", "v1..", "v2.a.b", "v1.!!.!!", "v1.e30.AAAA"] {
             assert!(keys().verify("acme", junk, now()).is_err(), "{junk}");
         }
+    }
+
+    #[test]
+    fn a_token_names_its_key_id() {
+        let token = keys().issue("acme", KEY, now() + Duration::days(1));
+        assert_eq!(token_key_id(&token).as_deref(), Some("k2"));
+        assert!(keys().knows("k1") && keys().knows("k2") && !keys().knows("k3"));
+        assert_eq!(token_key_id("v1.junk.junk"), None);
     }
 
     #[test]
