@@ -12,7 +12,8 @@ mkdir -p "$out"
 
 if [ "${1:-}" = "--under-moto" ]; then
   admin=target/debug/switchboard-admin
-  "$admin" local-stack --prefix switchboard-panic --env-dir "$out/panic-stack" > /dev/null
+  "$admin" local-stack --prefix switchboard-panic --env-dir "$out/panic-stack" \
+    --env SWITCHBOARD_PUBLIC_MEDIA_BASE_URL=http://127.0.0.1:3002 > /dev/null
   (set -a; . "$out/panic-stack/WebhookFunction.env"; set +a; "$admin" seed --file infra/seed/demo.json > /dev/null)
   python3 infra/coldstart/events/make-webhook-event.py --out "$out/panic-webhook-event.json"
   env_args=()

@@ -27,7 +27,8 @@ step() { printf '\n== bench: %s\n' "$*" >&2; }
 # --- cold start, run by with-moto.sh (which stops moto however this ends) --------------------
 if [ "${1:-}" = "--coldstart-under-moto" ]; then
   admin=$CARGO_TARGET_DIR/debug/switchboard-admin
-  "$admin" local-stack --prefix switchboard-bench --env-dir "$out/stack" > /dev/null
+  "$admin" local-stack --prefix switchboard-bench --env-dir "$out/stack" \
+    --env SWITCHBOARD_PUBLIC_MEDIA_BASE_URL=http://127.0.0.1:3002 > /dev/null
   seeded=
   while IFS=$'\t' read -r function binary _ <&3; do
     events=infra/coldstart/events

@@ -38,8 +38,14 @@ async fn local_stack_writes_one_resolved_environment_per_function() {
     let sdk = common::moto_config().await;
     let prefix = common::unique_prefix("cli");
     let dir = std::env::temp_dir().join(format!("switchboard-{prefix}"));
+    // As dev.sh runs it: the CloudFront distribution's URL has no local counterpart.
     let written = run(admin()
-        .args(["local-stack", "--prefix", &prefix, "--env-dir"])
+        .args(["local-stack", "--prefix", &prefix])
+        .args([
+            "--env",
+            "SWITCHBOARD_PUBLIC_MEDIA_BASE_URL=http://127.0.0.1:3002",
+        ])
+        .arg("--env-dir")
         .arg(&dir));
     let functions = run(admin().arg("functions"));
     for line in functions.lines() {
