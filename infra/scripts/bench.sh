@@ -6,6 +6,8 @@
 #      vs. the minimal function (infra/coldstart), talking to a fresh moto
 #   4. the inbound stage: peak memory while streaming 10/100/500 MB into S3, AWS requests per
 #      text event, text events per second (infra/scripts/bench-media.py)
+#   5. the outbound function as one warm container: sends per second, token requests and new
+#      connections to Sinch per 1,000 sends, peak memory (infra/scripts/bench-outbound.py)
 # The functions are those of template.yaml built with cargo-lambda (`switchboard-admin
 # functions`). A function is cold-started when infra/coldstart/events/ has its event: either
 # make-<binary>-event.py (run to write a fresh one) or <binary>.json, and <binary>.expect holds a
@@ -69,6 +71,11 @@ if [ "${1:-}" = "--coldstart-under-moto" ]; then
   python3 infra/scripts/bench-media.py --coldstart "$CARGO_TARGET_DIR/release/coldstart" \
     --media "$CARGO_TARGET_DIR/release/media" --admin "$admin" \
     --env-file "$out/stack/MediaFunction.env" --out "$out"
+  # The outbound function as one warm container: sends per second, token requests and new
+  # connections per 1,000 sends (infra/scripts/bench-outbound.py; boto3 comes with moto).
+  .tools/moto/bin/python infra/scripts/bench-outbound.py --outbound "$CARGO_TARGET_DIR/release/outbound" \
+    --simulator "$CARGO_TARGET_DIR/release/sinch-simulator" --admin "$admin" \
+    --env-dir "$out/stack" --out "$out"
   exit 0
 fi
 
@@ -192,8 +199,8 @@ for name in sizes:
     print(f'Aim "peak memory under 12 MiB": {"met" if rss_ok else "MISSED"} ({c["peak_rss_kib"]["max"] / 1024:.2f} MiB).')
     print()
 
-media = os.path.join(out, "media.md")
-if os.path.exists(media):
-    print(open(media).read())
+for part in ("media.md", "outbound.md"):
+    if os.path.exists(os.path.join(out, part)):
+        print(open(os.path.join(out, part)).read())
 EOF
 echo "bench: results in ${out#"$root"/}/" >&2
