@@ -27,6 +27,8 @@ const APP: &str = "01DEMOAPP00000000000000001";
 const PROJECT: &str = "00000000-0000-4000-8000-00000000demo";
 const SECRET: &str = "demo-webhook-secret";
 const WEBHOOK: &str = "/demo/sms/sinchconversation/main";
+/// What the log of the session says once dev.sh has ended, followed by its exit status.
+const EXITED: &str = "make-dev test: infra/scripts/dev.sh exited with status";
 /// Waits for what the session should produce; generous, as builds may share the machine.
 const WAIT: Duration = Duration::from_secs(120);
 
@@ -108,9 +110,10 @@ impl Dev {
         let dev_dir = root.join(format!(".local/make-dev-test-{}", std::process::id()));
         // dev.sh in a process group of its own, under a watchdog that stops the whole group when
         // its stdin closes, i.e. when this test process ends however it ends. The watchdog
-        // ignores TERM only after dev.sh is started: an ignored signal would be inherited.
+        // ignores TERM only after dev.sh is started: an ignored signal would be inherited. The
+        // log says when dev.sh ends, so a session that cannot start fails the test at once.
         let watchdog = r#"
-            "$0" > "$1" 2>&1 < /dev/null &
+            ("$0" < /dev/null; echo "$EXITED $?") > "$1" 2>&1 &
             trap '' TERM
             cat > /dev/null
             kill -TERM 0 2>/dev/null
@@ -125,6 +128,7 @@ impl Dev {
             .arg(&log)
             .arg(&dev_dir)
             .current_dir(&root)
+            .env("EXITED", EXITED)
             .env_remove("SWITCHBOARD_SEED")
             .env("SWITCHBOARD_HTTP_PORT", http_port.to_string())
             .env("SWITCHBOARD_SINCH_PORT", sinch_port.to_string())
@@ -153,6 +157,11 @@ impl Dev {
         let started = Instant::now();
         let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
         while !read_log().contains("Ctrl-C stops everything.") {
+            assert!(
+                !read_log().contains(EXITED),
+                "make dev stopped before it was ready; its output:\n{}",
+                tail(&read_log())
+            );
             assert!(
                 started.elapsed() < Duration::from_secs(1200),
                 "make dev did not start within 20 minutes; its output:\n{}",
@@ -278,12 +287,17 @@ impl Dev {
 
     /// POSTs `body` to the webhook, signed as Sinch signs.
     fn post_signed(&self, body: &Value) {
+        self.post_signed_to(WEBHOOK, body);
+    }
+
+    /// As [`Dev::post_signed`], to another of the webhook's paths.
+    fn post_signed_to(&self, path: &str, body: &Value) {
         let body = body.to_string();
         let nonce = format!("01NONCE{}", uuid::Uuid::new_v4().simple());
         let timestamp = chrono::Utc::now().timestamp().to_string();
         let signature = signature::sign(SECRET.as_bytes(), body.as_bytes(), &nonce, &timestamp);
         let (status, answer) = http_post(
-            &format!("http://127.0.0.1:{}{WEBHOOK}", self.http_port),
+            &format!("http://127.0.0.1:{}{path}", self.http_port),
             body.as_bytes(),
             &[
                 ("x-sinch-webhook-signature", signature.as_str()),
@@ -315,18 +329,40 @@ impl Dev {
         serde_json::from_slice(&answer).unwrap_or(Value::Null)
     }
 
-    /// The sends the simulator received (`messages:send` and `events:send`), faulted ones too.
-    fn sends(&self) -> Vec<Value> {
+    /// Every request the simulator received in this session (never cleared: the session's
+    /// token requests are counted), oldest first.
+    fn requests(&self) -> Vec<Value> {
         self.sinch("GET", "/_simulator/requests", None)
             .as_array()
             .cloned()
             .expect("an array of requests")
+    }
+
+    /// The sends (`messages:send`, `events:send`, faulted ones too) after the first `mark`
+    /// requests.
+    fn sends_since(&self, mark: usize) -> Vec<Value> {
+        self.requests()
             .into_iter()
+            .skip(mark)
             .filter(|r| {
                 let path = r["path"].as_str().unwrap_or_default();
                 path.ends_with("/messages:send") || path.ends_with("/events:send")
             })
             .collect()
+    }
+
+    /// One token per service per warm container: here two containers use the demo service,
+    /// the outbound function and the inbound stage (display names).
+    fn assert_token_requests(&self) {
+        let tokens = self
+            .requests()
+            .iter()
+            .filter(|r| r["path"] == "/oauth2/token")
+            .count();
+        assert!(
+            (1..=2).contains(&tokens),
+            "{tokens} token requests in the session: one per container (outbound, inbound stage) expected"
+        );
     }
 
     fn put_command(&self, command: &Value, group: &str, dedup: &str) {
@@ -576,8 +612,14 @@ fn image_pdf_voice_note_and_location_arrive_in_order_stored_and_linked() {
             json!({"location_message": {"coordinates": {"latitude": 55.7278, "longitude": 13.1750}, "title": "ICA", "label": "Lund"}}),
         ),
     ];
-    for (id, content) in &posted {
-        dev.post_signed(&inbound(&conversation, id, content.clone()));
+    // The last through the path that serves all of the tenant's services, as README's example.
+    for (n, (id, content)) in posted.iter().enumerate() {
+        let callback = inbound(&conversation, id, content.clone());
+        if n + 1 == posted.len() {
+            dev.post_signed_to("/demo/sms/sinchconversation/all", &callback);
+        } else {
+            dev.post_signed(&callback);
+        }
     }
     let events = dev.wait_for("the five messages of the media conversation", |_| {
         let events = messages_of(dev, &conversation);
@@ -890,7 +932,7 @@ fn sdk_check(requests: &[Value]) -> String {
 fn every_agent_command_reaches_the_simulator_and_its_result_and_reports_come_back() {
     let dev = dev();
     let _one_at_a_time = SIMULATOR.lock().unwrap_or_else(|p| p.into_inner());
-    dev.sinch("DELETE", "/_simulator/requests", None);
+    let mark = dev.requests().len();
     let run = run_id();
     let (commands, objects) = golden_commands(dev, &run);
     assert!(commands.len() >= 13, "{commands:?}");
@@ -918,7 +960,7 @@ fn every_agent_command_reaches_the_simulator_and_its_result_and_reports_come_bac
         accepted.insert(name.clone(), (reply_id.to_owned(), id));
     }
 
-    let sends = dev.sends();
+    let sends = dev.sends_since(mark);
     let messages = commands
         .iter()
         .filter(|(_, c)| c.get("message").is_some())
@@ -929,12 +971,7 @@ fn every_agent_command_reaches_the_simulator_and_its_result_and_reports_come_bac
         commands.len(),
         "one request per command: {sends:#?}"
     );
-    let printed = sdk_check(
-        &dev.sinch("GET", "/_simulator/requests", None)
-            .as_array()
-            .cloned()
-            .unwrap(),
-    );
+    let printed = sdk_check(&dev.requests()[mark..]);
     assert!(
         printed.contains(&format!(
             "valid: {messages} messages:send, {events} events:send"
@@ -974,6 +1011,17 @@ fn every_agent_command_reaches_the_simulator_and_its_result_and_reports_come_bac
             "{url}"
         );
     }
+    // Once retention (here: the test) removes the object, its URL stops working.
+    let (key, _, _) = &objects[0];
+    dev.rt
+        .block_on(dev.s3.delete_object().bucket(&dev.bucket).key(key).send())
+        .expect("delete the attachment");
+    let url = format!("http://127.0.0.1:{}/{key}", dev.public_media_port);
+    let (status, _, _) = http_call("GET", &url, b"", &[]);
+    assert!(
+        status == 404 || status == 410,
+        "{url} answers {status} after its object is gone"
+    );
 
     // The simulator's delivery reports of each message come back with the command's reply_id,
     // after its send_result.
@@ -1019,6 +1067,7 @@ fn every_agent_command_reaches_the_simulator_and_its_result_and_reports_come_bac
             "{name}"
         );
     }
+    dev.assert_token_requests();
 }
 
 fn text_command(reply_id: &str, identity: &str) -> Value {
@@ -1037,7 +1086,7 @@ fn with_429s_503s_a_400_and_a_command_put_twice_each_command_is_sent_once() {
     let run = run_id();
 
     // 429 and 503 for a while: sent exactly once in the end.
-    dev.sinch("DELETE", "/_simulator/requests", None);
+    let mark = dev.requests().len();
     dev.sinch(
         "POST",
         "/_simulator/faults",
@@ -1064,7 +1113,7 @@ fn with_429s_503s_a_400_and_a_command_put_twice_each_command_is_sent_once() {
         assert_eq!(result["send_result"]["outcome"], "accepted", "{result}");
     }
     std::thread::sleep(Duration::from_secs(3));
-    let sends = dev.sends();
+    let sends = dev.sends_since(mark);
     assert_eq!(
         sends.len(),
         6,
@@ -1079,7 +1128,7 @@ fn with_429s_503s_a_400_and_a_command_put_twice_each_command_is_sent_once() {
     }
 
     // A 400: a failed send_result, and no retry.
-    dev.sinch("DELETE", "/_simulator/requests", None);
+    let mark = dev.requests().len();
     dev.sinch(
         "POST",
         "/_simulator/faults",
@@ -1100,12 +1149,12 @@ fn with_429s_503s_a_400_and_a_command_put_twice_each_command_is_sent_once() {
         "{result}"
     );
     std::thread::sleep(Duration::from_secs(5));
-    assert_eq!(dev.sends().len(), 1, "a 400 is not retried");
+    assert_eq!(dev.sends_since(mark).len(), 1, "a 400 is not retried");
     assert_eq!(send_results(dev, &refused).len(), 1);
 
     // A command put twice (two SQS de-duplication ids, as minutes apart): sent once, its
     // send_result given again.
-    dev.sinch("DELETE", "/_simulator/requests", None);
+    let mark = dev.requests().len();
     let twice = format!("mkdev-{run}-twice");
     let command = text_command(&twice, "46732000010");
     dev.put_command(&command, &format!("demo/{twice}"), &format!("{twice}-a"));
@@ -1122,5 +1171,10 @@ fn with_429s_503s_a_400_and_a_command_put_twice_each_command_is_sent_once() {
         results[1]["send_result"], first["send_result"],
         "the same result again"
     );
-    assert_eq!(dev.sends().len(), 1, "the command put twice is sent once");
+    assert_eq!(
+        dev.sends_since(mark).len(),
+        1,
+        "the command put twice is sent once"
+    );
+    dev.assert_token_requests();
 }
