@@ -25,9 +25,13 @@ pub struct RetryPolicy {
 }
 
 impl Default for RetryPolicy {
+    /// Up to 10 attempts, delays bounded by 0.2, 0.4, … 3.2 s and then 5 s: a throttled or
+    /// briefly failing Sinch is ridden out within one invocation (about 15 s of waiting on
+    /// average, always within the deadline) rather than handed back to SQS, whose redelivery
+    /// waits a whole visibility timeout (minutes on the replies queue).
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 5,
+            max_attempts: 10,
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(5),
         }
@@ -160,7 +164,10 @@ mod tests {
             })
             .await;
         assert!(result.unwrap_err().is_retryable());
-        assert_eq!(calls.load(Ordering::SeqCst), 5);
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            RetryPolicy::default().max_attempts
+        );
     }
 
     #[tokio::test(start_paused = true)]
