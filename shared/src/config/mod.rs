@@ -5,10 +5,12 @@ mod cache;
 pub mod media;
 pub mod memory;
 mod model;
+pub mod outbound;
 mod store;
 
 pub use cache::{ConfigCache, DEFAULT_CACHE_TTL};
 pub use media::MediaSettings;
+pub use outbound::OutboundSettings;
 pub use model::{
     ALL_SERVICES, ConfigError, MAX_RETENTION_DAYS, MessagingService, QueueConfig, Region,
     Retention, SeedFile, ServiceName, TenantConfig, TenantId,
