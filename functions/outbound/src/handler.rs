@@ -4,9 +4,10 @@
 //!    `send_result` naming the field, and is done (never retried);
 //! 2. claim `{tenant}#{reply_id}` (the state table): a reply sent before, even days ago, is not
 //!    sent again; its stored `send_result` is emitted again instead;
-//! 3. find the queue, its messaging service and the service's Sinch credentials; for a tenant
-//!    with `outbound.fetch_media_urls`, fetch every media URL into `outbound/` first
-//!    ([`crate::fetch_media`]); turn every S3 key into its public URL (the object must exist);
+//! 3. find the queue, its messaging service and the service's Sinch credentials; turn every
+//!    S3 key into its public URL (the object must exist); for a tenant with
+//!    `outbound.fetch_media_urls`, copy every media URL into `outbound/` and use the copy's
+//!    public URL instead ([`crate::fetch_media`]);
 //! 4. send through `messages:send` or `events:send`, retrying 429, 5xx and timeouts within the
 //!    deadline;
 //! 5. accepted, or refused for good (400, 403, 404…): the result is stored in the claim, the
@@ -364,54 +365,6 @@ where
             Err(err) if err.is_retryable() => return Err(OutboundError::Config(err)),
             Err(err) => return fail(named, codes::CONFIG_INVALID, None, err.to_string()),
         };
-        let urls = if tenant.outbound.fetch_media_urls {
-            media_urls(command)
-        } else {
-            Vec::new()
-        };
-        let fetched;
-        let command = if urls.is_empty() {
-            command
-        } else {
-            let Some(base) = &self.settings.public_media_base_url else {
-                return fail(
-                    named,
-                    codes::PUBLIC_MEDIA_NOT_CONFIGURED,
-                    None,
-                    "media URLs cannot be fetched first: no public media URL is configured \
-                     (SWITCHBOARD_PUBLIC_MEDIA_BASE_URL)"
-                        .into(),
-                );
-            };
-            let place = FetchPlace {
-                tenant: &command.tenant,
-                public_base: base,
-                now,
-            };
-            match fetch_media(
-                &self.fetcher,
-                &self.objects,
-                &tenant.media,
-                &place,
-                command,
-                &urls,
-                deadline,
-            )
-            .await
-            {
-                Ok(command) => {
-                    fetched = command;
-                    &fetched
-                }
-                Err(FetchError::Permanent(reason)) => {
-                    return fail(named, codes::MEDIA_FETCH_FAILED, None, reason);
-                }
-                Err(FetchError::Transient(reason)) => {
-                    warn!(tenant = %command.tenant, reply_id = %command.reply_id, %reason, "a media URL could not be fetched now; the reply comes back from SQS");
-                    return Err(OutboundError::MediaFetch(reason));
-                }
-            }
-        };
         let mut public_urls = BTreeMap::new();
         for key in command.media_s3_keys() {
             let Some(base) = &self.settings.public_media_base_url else {
@@ -472,6 +425,55 @@ where
             };
             public_urls.insert(key.to_owned(), url);
         }
+        // Media URLs are fetched last: a command refused for an S3 key leaves no copies behind.
+        let urls = if tenant.outbound.fetch_media_urls {
+            media_urls(command)
+        } else {
+            Vec::new()
+        };
+        let fetched;
+        let command = if urls.is_empty() {
+            command
+        } else {
+            let Some(base) = &self.settings.public_media_base_url else {
+                return fail(
+                    named,
+                    codes::PUBLIC_MEDIA_NOT_CONFIGURED,
+                    None,
+                    "media URLs cannot be fetched first: no public media URL is configured \
+                     (SWITCHBOARD_PUBLIC_MEDIA_BASE_URL)"
+                        .into(),
+                );
+            };
+            let place = FetchPlace {
+                tenant: &command.tenant,
+                public_base: base,
+                now,
+            };
+            match fetch_media(
+                &self.fetcher,
+                &self.objects,
+                &tenant.media,
+                &place,
+                command,
+                &urls,
+                deadline,
+            )
+            .await
+            {
+                Ok(command) => {
+                    fetched = command;
+                    &fetched
+                }
+                Err(FetchError::Permanent(reason)) => {
+                    return fail(named, codes::MEDIA_FETCH_FAILED, None, reason);
+                }
+                Err(FetchError::Transient(reason)) => {
+                    warn!(tenant = %command.tenant, reply_id = %command.reply_id, %reason, "a media URL could not be fetched now; the reply comes back from SQS");
+                    return Err(OutboundError::MediaFetch(reason));
+                }
+            }
+        };
         let context = SendContext {
             queue_sms_sender: queue.sms_sender.as_deref(),
             public_urls: &public_urls,

@@ -182,7 +182,10 @@ mod tests {
 
     #[test]
     fn only_loopback_endpoints_can_be_allowed_and_the_variable_is_named() {
-        assert_eq!(settings(&[]).unwrap().address_policy, AddressPolicy::default());
+        assert_eq!(
+            settings(&[]).unwrap().address_policy,
+            AddressPolicy::default()
+        );
         let local = settings(&[("SWITCHBOARD_MEDIA_ALLOW_LOCAL", "127.0.0.1:8080")]).unwrap();
         assert!(local.address_policy.allows_plain_http("127.0.0.1", 8080));
         let err = settings(&[("SWITCHBOARD_MEDIA_ALLOW_LOCAL", "10.0.0.1:80")]).unwrap_err();

@@ -9,9 +9,9 @@ use chrono::Utc;
 use secrecy::ExposeSecret;
 use switchboard_outbound::credentials::CredentialSource;
 use switchboard_outbound::media::{OutboundObjects, S3OutboundObjects};
-use switchboard_shared::media::store::{MediaStore, Upload};
 use switchboard_shared::config::{ConfigStore, SeedFile, ServiceName, TenantId};
 use switchboard_shared::event_queue::{EventQueue, Outgoing, SqsEventQueue};
+use switchboard_shared::media::store::{MediaStore, Upload};
 use switchboard_shared::state::idempotency::{Claim, DynamoIdempotency, IdempotencyStore};
 
 async fn sdk() -> aws_config::SdkConfig {

@@ -936,7 +936,10 @@ async fn a_tenant_that_fetches_media_urls_sends_the_public_url_of_the_stored_cop
     assert_eq!(bytes, PNG, "the exact bytes");
     let (thumb_type, _) = copy_of(&harness, media["thumbnail_url"].as_str().unwrap());
     assert_eq!(thumb_type, "image/png");
-    assert_eq!(media["url"].as_str().unwrap().rsplit('/').next(), Some("photo.png"));
+    assert_eq!(
+        media["url"].as_str().unwrap().rsplit('/').next(),
+        Some("photo.png")
+    );
     assert_eq!(hits_of("/fetched/photo.png"), 1);
 
     // Sent: a redelivery re-emits the result and fetches nothing again.
@@ -1022,8 +1025,25 @@ async fn a_media_url_that_cannot_be_fetched_for_good_is_a_failed_result_saying_w
         let message = result["send_result"]["error"]["message"].as_str().unwrap();
         assert!(message.contains(reason), "{url}: {message}");
         assert!(message.contains("fetching media from"), "{message}");
-        assert!(!message.contains(url.as_str()), "the URL may be signed: {message}");
+        assert!(
+            !message.contains(url.as_str()),
+            "the URL may be signed: {message}"
+        );
     }
+    // A command refused for one of its S3 keys fetches none of its URLs.
+    let mut carousel: Value = serde_json::from_str(&golden("carousel")).unwrap();
+    carousel["reply_id"] = json!("bad-key");
+    carousel["message"]["carousel_message"]["cards"][0]["media_message"] =
+        json!({ "url": format!("http://{files}/order/photo.png") });
+    carousel["message"]["carousel_message"]["cards"][1]["media_message"] = json!({
+        "s3_key": "outbound/demo/2026-11-21/4f3c2a9e7b1d4c6f8a0e5d2b1c3f7a9e/invoice.pdf"
+    });
+    let outcome = harness.handle(&carousel.to_string()).await.unwrap();
+    assert!(
+        matches!(&outcome, Outcome::Failed { code, .. } if code == "MEDIA_NOT_FOUND"),
+        "{outcome:?}"
+    );
+    assert_eq!(hits_of("/order/photo.png"), 0);
     assert!(harness.sends().is_empty(), "nothing reached Sinch");
     assert!(harness.outbound.objects().uploaded().is_empty());
 }
@@ -1040,12 +1060,20 @@ async fn a_media_host_that_is_down_fails_the_record_which_comes_back_and_then_se
     let err = harness.handle(&down).await.unwrap_err();
     assert!(err.to_string().contains("answered 503"), "{err}");
 
-    let once = media_command("once-1", &format!("http://{files}/once/once-down.png"), None);
+    let once = media_command(
+        "once-1",
+        &format!("http://{files}/once/once-down.png"),
+        None,
+    );
     assert!(harness.handle(&once).await.unwrap_err().is_retryable());
     let outcome = harness.handle(&once).await.unwrap();
     assert!(matches!(outcome, Outcome::Accepted { .. }), "{outcome:?}");
     assert_eq!(hits_of("/once/once-down.png"), 2);
-    assert_eq!(harness.sends().len(), 1, "sent once, after the host came back");
+    assert_eq!(
+        harness.sends().len(),
+        1,
+        "sent once, after the host came back"
+    );
 }
 
 #[tokio::test]

@@ -261,7 +261,10 @@ async fn outbound_settings_round_trip_and_an_item_without_them_reads_as_the_defa
         .unwrap();
     let err = store.load_tenant(&id).await.unwrap_err();
     assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
-    assert!(err.to_string().contains("outbound.fetch_media_urls"), "{err}");
+    assert!(
+        err.to_string().contains("outbound.fetch_media_urls"),
+        "{err}"
+    );
 }
 
 #[tokio::test]

@@ -10,9 +10,9 @@ mod store;
 
 pub use cache::{ConfigCache, DEFAULT_CACHE_TTL};
 pub use media::MediaSettings;
-pub use outbound::OutboundSettings;
 pub use model::{
     ALL_SERVICES, ConfigError, MAX_RETENTION_DAYS, MessagingService, QueueConfig, Region,
     Retention, SeedFile, ServiceName, TenantConfig, TenantId,
 };
+pub use outbound::OutboundSettings;
 pub use store::{ApiCredentials, ConfigStore, StoreError, TenantConfigSource};

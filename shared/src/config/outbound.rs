@@ -31,7 +31,9 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("fetch_media_url"), "{err}");
-        assert!(serde_json::from_str::<OutboundSettings>(r#"{"fetch_media_urls": "yes"}"#).is_err());
+        assert!(
+            serde_json::from_str::<OutboundSettings>(r#"{"fetch_media_urls": "yes"}"#).is_err()
+        );
     }
 
     #[test]

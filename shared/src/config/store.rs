@@ -30,10 +30,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::media::MediaSettings;
-use super::outbound::OutboundSettings;
 use super::model::{
     MessagingService, QueueConfig, Region, Retention, ServiceName, TenantConfig, TenantId,
 };
+use super::outbound::OutboundSettings;
 
 type Item = HashMap<String, AttributeValue>;
 

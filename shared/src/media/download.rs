@@ -135,9 +135,7 @@ pub async fn download<S: MediaStore>(
     key: &str,
     filename: &str,
 ) -> Result<Downloaded, FetchError> {
-    let mut response = fetcher
-        .get_within(url, &limits.media.allowed_hosts)
-        .await?;
+    let mut response = fetcher.get_within(url, &limits.media.allowed_hosts).await?;
     if response
         .content_length()
         .is_some_and(|length| length > limits.max_bytes)
