@@ -5,7 +5,9 @@
 //! 2. claim `{tenant}#{reply_id}` (the state table): a reply sent before, even days ago, is not
 //!    sent again; its stored `send_result` is emitted again instead;
 //! 3. find the queue, its messaging service and the service's Sinch credentials; turn every
-//!    S3 key into its public URL (the object must exist);
+//!    S3 key into its public URL (the object must exist); for a tenant with
+//!    `outbound.fetch_media_urls`, copy every media URL into `outbound/` and use the copy's
+//!    public URL instead ([`crate::fetch_media`]);
 //! 4. send through `messages:send` or `events:send`, retrying 429, 5xx and timeouts within the
 //!    deadline;
 //! 5. accepted, or refused for good (400, 403, 404…): the result is stored in the claim, the
@@ -29,6 +31,7 @@ use switchboard_shared::deadline::Deadline;
 use switchboard_shared::error::{AwsError, Classify, Retry};
 use switchboard_shared::event_queue::{EventQueue, Outgoing};
 use switchboard_shared::media::expiry;
+use switchboard_shared::media::fetch::{FetchError, SafeFetcher};
 use switchboard_shared::sinch::api::send::{SendContext, build_request};
 use switchboard_shared::sinch::api::{ServiceEndpoint, SinchClient, SinchError};
 use switchboard_shared::sqs::escape_for_sqs;
@@ -38,6 +41,7 @@ use switchboard_shared::state::reply_map::ReplyIdMap;
 use tracing::{info, warn};
 
 use crate::credentials::{CredentialCache, CredentialSource};
+use crate::fetch_media::{FetchPlace, fetch_media, media_urls};
 use crate::media::{OutboundObjects, public_url};
 use crate::result::{self, About, Service};
 use crate::settings::Settings;
@@ -75,6 +79,8 @@ pub enum OutboundError {
     Config(StoreError),
     #[error("media: {0}")]
     Media(AwsError),
+    #[error("media URL: {0}")]
+    MediaFetch(String),
     #[error(transparent)]
     Sinch(SinchError),
     #[error("events queue: {0}")]
@@ -86,7 +92,7 @@ pub enum OutboundError {
 impl Classify for OutboundError {
     fn retry(&self) -> Retry {
         match self {
-            OutboundError::Busy(_) => Retry::Retryable,
+            OutboundError::Busy(_) | OutboundError::MediaFetch(_) => Retry::Retryable,
             OutboundError::State(err) => err.retry(),
             OutboundError::Config(err) if err.is_retryable() => Retry::Retryable,
             OutboundError::Config(_) | OutboundError::StoredResult(..) => Retry::Permanent,
@@ -106,6 +112,9 @@ pub mod codes {
     pub const MEDIA_NOT_FOUND: &str = "MEDIA_NOT_FOUND";
     pub const MEDIA_EXPIRED: &str = "MEDIA_EXPIRED";
     pub const PUBLIC_MEDIA_NOT_CONFIGURED: &str = "PUBLIC_MEDIA_NOT_CONFIGURED";
+    /// A media URL the tenant has fetched first could not be, for good (404, blocked address,
+    /// too large, a type not accepted, a host off the tenant's list).
+    pub const MEDIA_FETCH_FAILED: &str = "MEDIA_FETCH_FAILED";
     pub const INTERNAL: &str = "INTERNAL";
 }
 
@@ -117,6 +126,8 @@ pub struct Outbound<C, K, I, R, M, Q> {
     objects: M,
     queue: Q,
     sinch: SinchClient,
+    /// Media URLs of tenants that have them fetched first (`outbound.fetch_media_urls`).
+    fetcher: SafeFetcher,
     settings: Settings,
     /// Who this worker is, in idempotency claims.
     worker: String,
@@ -140,6 +151,7 @@ where
         objects: M,
         queue: Q,
         sinch: SinchClient,
+        fetcher: SafeFetcher,
         settings: Settings,
     ) -> Self {
         Outbound {
@@ -150,6 +162,7 @@ where
             objects,
             queue,
             sinch,
+            fetcher,
             settings,
             worker: uuid::Uuid::new_v4().to_string(),
         }
@@ -412,6 +425,55 @@ where
             };
             public_urls.insert(key.to_owned(), url);
         }
+        // Media URLs are fetched last: a command refused for an S3 key leaves no copies behind.
+        let urls = if tenant.outbound.fetch_media_urls {
+            media_urls(command)
+        } else {
+            Vec::new()
+        };
+        let fetched;
+        let command = if urls.is_empty() {
+            command
+        } else {
+            let Some(base) = &self.settings.public_media_base_url else {
+                return fail(
+                    named,
+                    codes::PUBLIC_MEDIA_NOT_CONFIGURED,
+                    None,
+                    "media URLs cannot be fetched first: no public media URL is configured \
+                     (SWITCHBOARD_PUBLIC_MEDIA_BASE_URL)"
+                        .into(),
+                );
+            };
+            let place = FetchPlace {
+                tenant: &command.tenant,
+                public_base: base,
+                now,
+            };
+            match fetch_media(
+                &self.fetcher,
+                &self.objects,
+                &tenant.media,
+                &place,
+                command,
+                &urls,
+                deadline,
+            )
+            .await
+            {
+                Ok(command) => {
+                    fetched = command;
+                    &fetched
+                }
+                Err(FetchError::Permanent(reason)) => {
+                    return fail(named, codes::MEDIA_FETCH_FAILED, None, reason);
+                }
+                Err(FetchError::Transient(reason)) => {
+                    warn!(tenant = %command.tenant, reply_id = %command.reply_id, %reason, "a media URL could not be fetched now; the reply comes back from SQS");
+                    return Err(OutboundError::MediaFetch(reason));
+                }
+            }
+        };
         let context = SendContext {
             queue_sms_sender: queue.sms_sender.as_deref(),
             public_urls: &public_urls,

@@ -6,6 +6,7 @@
 //! event source) and the local event-source shell (`make dev`) are the ways in.
 
 pub mod credentials;
+pub mod fetch_media;
 pub mod handler;
 pub mod lambda_shell;
 pub mod media;
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 use switchboard_shared::config::ConfigStore;
 use switchboard_shared::event_queue::SqsEventQueue;
+use switchboard_shared::media::fetch::SafeFetcher;
 use switchboard_shared::sinch::api::{ClientSettings, SinchClient};
 use switchboard_shared::state::idempotency::DynamoIdempotency;
 use switchboard_shared::state::reply_map::DynamoReplyIdMap;
@@ -46,6 +48,7 @@ pub async fn build(settings: settings::Settings) -> Result<AwsOutbound, String> 
     let dynamodb = switchboard_shared::aws::dynamodb_client(&sdk);
     let config = ConfigStore::new(dynamodb.clone(), settings.config_table.clone());
     let sinch = SinchClient::new(ClientSettings::default()).map_err(|err| err.to_string())?;
+    let fetcher = SafeFetcher::new(settings.address_policy.clone())?;
     Ok(Outbound::new(
         config.clone(),
         config,
@@ -61,6 +64,7 @@ pub async fn build(settings: settings::Settings) -> Result<AwsOutbound, String> 
         ),
         SqsEventQueue::new(switchboard_shared::aws::sqs_client(&sdk)),
         sinch,
+        fetcher,
         settings,
     ))
 }

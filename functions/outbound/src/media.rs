@@ -4,15 +4,18 @@
 //! with the file itself, its Content-Length and stored Content-Type, no redirect), which lives
 //! exactly as long as the object: retention deletes it on the tenant's schedule.
 //!
-//! Media by https URL is passed on as it is. Fetching a private URL into `outbound/` first (the
-//! tenant option of the issue) is not built yet.
+//! Media by URL is passed on as it is, unless the tenant has `outbound.fetch_media_urls`: then
+//! [`crate::fetch_media`] stores each URL's file here first, under [`fetched_key`], through the
+//! same streamed upload as the inbound stage ([`MediaStore`]).
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Mutex;
 
 use aws_sdk_s3::operation::head_object::HeadObjectError;
+use chrono::{DateTime, Utc};
 use switchboard_shared::error::AwsError;
+use switchboard_shared::media::store::{MediaStore, MemoryMediaStore, S3MediaStore};
 
 /// What HeadObject says of an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +24,9 @@ pub struct ObjectInfo {
     pub size_bytes: Option<u64>,
 }
 
-pub trait OutboundObjects: Send + Sync {
+/// The `outbound/` objects of the media bucket: looked up (an agent's S3 key), or written (a
+/// fetched media URL).
+pub trait OutboundObjects: MediaStore {
     /// The object's metadata; `None` when there is no such object (or it is not readable).
     fn head(&self, key: &str) -> impl Future<Output = Result<Option<ObjectInfo>, AwsError>> + Send;
 }
@@ -30,15 +35,38 @@ pub trait OutboundObjects: Send + Sync {
 pub struct S3OutboundObjects {
     client: aws_sdk_s3::Client,
     bucket: String,
+    uploads: S3MediaStore,
 }
 
 impl S3OutboundObjects {
     pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
+        let bucket = bucket.into();
         S3OutboundObjects {
+            uploads: S3MediaStore::new(client.clone(), bucket.clone()),
             client,
-            bucket: bucket.into(),
+            bucket,
         }
     }
+}
+
+impl MediaStore for S3OutboundObjects {
+    type Upload = <S3MediaStore as MediaStore>::Upload;
+
+    fn begin(&self, key: &str, content_type: &str, filename: &str) -> Self::Upload {
+        self.uploads.begin(key, content_type, filename)
+    }
+}
+
+/// Where a fetched media URL's file goes: `outbound/{tenant}/{yyyy-mm-dd}/{random}/{filename}`,
+/// the shape agents' own attachments have, so retention counts the tenant's
+/// `public_attachment_days` from today and the public URL cannot be guessed (32 random hex
+/// characters).
+pub fn fetched_key(tenant: &str, filename: &str, now: DateTime<Utc>) -> String {
+    format!(
+        "outbound/{tenant}/{}/{}/{filename}",
+        now.format("%Y-%m-%d"),
+        uuid::Uuid::new_v4().simple()
+    )
 }
 
 impl OutboundObjects for S3OutboundObjects {
@@ -81,11 +109,21 @@ pub fn public_url(base: &str, key: &str) -> Option<String> {
     Some(url.to_string())
 }
 
-/// In memory, for handler tests: key → info; can be told to fail.
+/// In memory, for handler tests: key → info; can be told to fail. Uploads (fetched media) are
+/// kept with their bytes and found by `head` too.
 #[derive(Default)]
 pub struct MemoryOutboundObjects {
     objects: Mutex<HashMap<String, ObjectInfo>>,
     failing: Mutex<Option<AwsError>>,
+    uploads: MemoryMediaStore,
+}
+
+impl MediaStore for MemoryOutboundObjects {
+    type Upload = <MemoryMediaStore as MediaStore>::Upload;
+
+    fn begin(&self, key: &str, content_type: &str, filename: &str) -> Self::Upload {
+        self.uploads.begin(key, content_type, filename)
+    }
 }
 
 impl MemoryOutboundObjects {
@@ -100,6 +138,15 @@ impl MemoryOutboundObjects {
                     size_bytes: Some(size_bytes),
                 },
             );
+    }
+
+    /// Every uploaded object: key → (content type, bytes).
+    pub fn uploaded(&self) -> HashMap<String, (String, Vec<u8>)> {
+        self.uploads
+            .objects
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn fail_with(&self, failure: Option<AwsError>) {
@@ -117,18 +164,46 @@ impl OutboundObjects for MemoryOutboundObjects {
         {
             return Err(err);
         }
-        Ok(self
+        if let Some(info) = self
             .objects
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(key)
-            .cloned())
+        {
+            return Ok(Some(info.clone()));
+        }
+        Ok(self
+            .uploads
+            .objects
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .map(|(content_type, bytes)| ObjectInfo {
+                content_type: Some(content_type.clone()),
+                size_bytes: Some(bytes.len() as u64),
+            }))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fetched_key_is_dated_today_and_unguessable() {
+        let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 1, 5, 0, 0).unwrap();
+        let key = fetched_key("demo", "photo.jpg", now);
+        let parts: Vec<&str> = key.split('/').collect();
+        assert_eq!(parts[..3], ["outbound", "demo", "2026-12-01"]);
+        assert!(parts[3].len() >= 22 && parts[3].chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(parts[4], "photo.jpg");
+        assert_ne!(key, fetched_key("demo", "photo.jpg", now));
+        assert_eq!(
+            switchboard_shared::media::expiry::key_day(&key),
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 1),
+            "retention reads the day from the key"
+        );
+    }
 
     #[test]
     fn the_public_url_is_the_base_and_the_key_with_each_segment_encoded() {

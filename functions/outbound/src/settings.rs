@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use switchboard_shared::config::DEFAULT_CACHE_TTL;
+use switchboard_shared::media::address_policy::AddressPolicy;
 use switchboard_shared::settings::Env;
 pub use switchboard_shared::settings::SettingsError;
 
@@ -28,6 +29,9 @@ pub struct Settings {
     /// How long the Sinch message id → reply id map is kept (delivery reports and quotes may
     /// come days later).
     pub reply_map_ttl: Duration,
+    /// Loopback endpoints media URLs may be fetched from (`SWITCHBOARD_MEDIA_ALLOW_LOCAL`, local
+    /// runs only; for tenants with `outbound.fetch_media_urls`).
+    pub address_policy: AddressPolicy,
 }
 
 impl Settings {
@@ -75,6 +79,14 @@ impl Settings {
             reply_map_ttl: Duration::from_secs(
                 env.number("SWITCHBOARD_REPLY_MAP_TTL_DAYS", 30, 1..=365)? * 86_400,
             ),
+            address_policy: AddressPolicy::with_allowed_local(
+                &env.optional("SWITCHBOARD_MEDIA_ALLOW_LOCAL")
+                    .unwrap_or_default(),
+            )
+            .map_err(|problem| SettingsError::Invalid {
+                name: "SWITCHBOARD_MEDIA_ALLOW_LOCAL",
+                problem,
+            })?,
         })
     }
 }
@@ -165,6 +177,21 @@ mod tests {
                 .unwrap()
                 .public_media_base_url
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn only_loopback_endpoints_can_be_allowed_and_the_variable_is_named() {
+        assert_eq!(
+            settings(&[]).unwrap().address_policy,
+            AddressPolicy::default()
+        );
+        let local = settings(&[("SWITCHBOARD_MEDIA_ALLOW_LOCAL", "127.0.0.1:8080")]).unwrap();
+        assert!(local.address_policy.allows_plain_http("127.0.0.1", 8080));
+        let err = settings(&[("SWITCHBOARD_MEDIA_ALLOW_LOCAL", "10.0.0.1:80")]).unwrap_err();
+        assert!(
+            err.to_string().contains("SWITCHBOARD_MEDIA_ALLOW_LOCAL"),
+            "{err}"
         );
     }
 }

@@ -1,5 +1,5 @@
 //! The outbound function's AWS adapters against moto: HeadObject of agents' attachments (found,
-//! missing), the Sinch credentials from the config table's `SECRETS#` partition, reply claims
+//! missing) and the upload of a fetched media URL's copy, the Sinch credentials from the config table's `SECRETS#` partition, reply claims
 //! that store and return the whole send_result, and the send_result on a FIFO queue with its
 //! message group and de-duplication id.
 
@@ -11,6 +11,7 @@ use switchboard_outbound::credentials::CredentialSource;
 use switchboard_outbound::media::{OutboundObjects, S3OutboundObjects};
 use switchboard_shared::config::{ConfigStore, SeedFile, ServiceName, TenantId};
 use switchboard_shared::event_queue::{EventQueue, Outgoing, SqsEventQueue};
+use switchboard_shared::media::store::{MediaStore, Upload};
 use switchboard_shared::state::idempotency::{Claim, DynamoIdempotency, IdempotencyStore};
 
 async fn sdk() -> aws_config::SdkConfig {
@@ -102,6 +103,20 @@ async fn an_attachment_is_found_by_its_key_and_a_missing_one_is_none() {
             .unwrap(),
         None
     );
+
+    // A fetched media URL's copy goes through the same adapter, and is then found like any
+    // agent's attachment, with the type it was stored with.
+    let fetched = "outbound/acme/2026-12-01/0123456789abcdef0123456789abcdef/photo.png";
+    let mut upload = objects.begin(fetched, "image/png", "photo.png");
+    upload
+        .write(bytes::Bytes::from_static(b"\x89PNG\r\n\x1a\nrest"))
+        .await
+        .unwrap();
+    let stored = upload.finish().await.unwrap();
+    assert_eq!(stored.size_bytes, 12);
+    let found = objects.head(fetched).await.unwrap().expect("the copy");
+    assert_eq!(found.content_type.as_deref(), Some("image/png"));
+    assert_eq!(found.size_bytes, Some(12));
 }
 
 #[tokio::test]

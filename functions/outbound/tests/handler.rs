@@ -6,9 +6,15 @@
 //! Every golden command becomes a request the simulator accepts; 429/503 for a while still
 //! ends in exactly one send; a 400 is a failed result and no retry; a command delivered twice,
 //! also after it completed, is sent once and answered twice identically; a crashed worker's
-//! claim is taken over after its lease; a failure stops its conversation and only it.
+//! claim is taken over after its lease; a failure stops its conversation and only it. For a
+//! tenant with `outbound.fetch_media_urls`, media URLs (served by a local file server) are
+//! fetched into `outbound/` and sent as public URLs, and a fetch that fails for good or for now
+//! is a failed result or a retry.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
@@ -24,6 +30,7 @@ use switchboard_shared::config::{ApiCredentials, ConfigStore, SeedFile};
 use switchboard_shared::deadline::Deadline;
 use switchboard_shared::error::{AwsError, Classify, Retry};
 use switchboard_shared::event_queue::{MemoryEventQueue, Outgoing};
+use switchboard_shared::media::fetch::SafeFetcher;
 use switchboard_shared::sinch::api::{ClientSettings, RetryPolicy, SinchClient};
 use switchboard_shared::state::idempotency::{Claim, IdempotencyStore, MemoryIdempotency};
 use switchboard_shared::state::reply_map::{MemoryReplyIdMap, ReplyIdMap};
@@ -143,10 +150,16 @@ fn settings(extra: &[(&str, &str)]) -> Settings {
 }
 
 async fn start(extra: &[(&str, &str)]) -> Harness {
+    start_tenant(extra, |_| {}).await
+}
+
+/// The demo tenant changed by `tweak` (its JSON, as in the seed file).
+async fn start_tenant(extra: &[(&str, &str)], tweak: impl FnOnce(&mut Value)) -> Harness {
     let (client, table) = config_table().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let seed = seed(&base);
+    let mut seed = seed(&base);
+    tweak(&mut seed["tenants"][0]);
     let store = ConfigStore::new(client, table.clone());
     for tenant in SeedFile::parse(&seed.to_string()).unwrap().tenants {
         store.put_tenant(&tenant).await.unwrap();
@@ -188,6 +201,8 @@ async fn start(extra: &[(&str, &str)]) -> Harness {
         ..ClientSettings::default()
     })
     .unwrap();
+    let settings = settings(extra);
+    let fetcher = SafeFetcher::new(settings.address_policy.clone()).unwrap();
     let outbound = Outbound::new(
         config,
         credentials,
@@ -196,7 +211,8 @@ async fn start(extra: &[(&str, &str)]) -> Harness {
         MemoryOutboundObjects::default(),
         MemoryEventQueue::default(),
         sinch,
-        settings(extra),
+        fetcher,
+        settings,
     );
     Harness {
         outbound,
@@ -781,4 +797,295 @@ async fn token_requests_per_1000_sends() {
     println!("{sends} sends, {tokens} token request(s)");
     assert_eq!(sends, 1000);
     assert_eq!(tokens, 1);
+}
+
+// ---- Media URLs fetched first (`outbound.fetch_media_urls`) ----
+
+const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+const PDF: &[u8] = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n";
+
+/// Requests per path, over all tests of this binary (each test uses its own path prefix).
+fn hits() -> &'static Mutex<HashMap<String, usize>> {
+    static HITS: std::sync::OnceLock<Mutex<HashMap<String, usize>>> = std::sync::OnceLock::new();
+    HITS.get_or_init(Default::default)
+}
+
+fn hits_of(path: &str) -> usize {
+    hits().lock().unwrap().get(path).copied().unwrap_or(0)
+}
+
+/// Serves by the last path segment: `/{test}/{file}`.
+async fn serve(
+    request: http::Request<hyper::body::Incoming>,
+) -> Result<http::Response<http_body_util::Full<bytes::Bytes>>, Infallible> {
+    let path = request.uri().path().to_owned();
+    let seen = {
+        let mut hits = hits().lock().unwrap();
+        let count = hits.entry(path.clone()).or_default();
+        *count += 1;
+        *count
+    };
+    let reply = |status: u16, content_type: &str, body: Vec<u8>| {
+        http::Response::builder()
+            .status(status)
+            .header("content-type", content_type)
+            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+            .unwrap()
+    };
+    let file = path.rsplit('/').next().unwrap_or_default();
+    Ok(match file {
+        // The server claims nothing useful: the bytes say what it is.
+        "photo.png" | "thumb.png" => reply(200, "application/octet-stream", PNG.to_vec()),
+        "big.pdf" => {
+            let mut body = PDF.to_vec();
+            body.resize(4096, b'x');
+            reply(200, "application/pdf", body)
+        }
+        "page.html" => reply(200, "text/html", b"<html></html>".to_vec()),
+        "down.png" => reply(503, "text/plain", b"later".to_vec()),
+        "once-down.png" if seen == 1 => reply(503, "text/plain", b"later".to_vec()),
+        "once-down.png" => reply(200, "image/png", PNG.to_vec()),
+        "to-metadata.png" => http::Response::builder()
+            .status(302)
+            .header("location", "https://169.254.169.254/latest/meta-data/")
+            .body(http_body_util::Full::new(bytes::Bytes::new()))
+            .unwrap(),
+        _ => reply(404, "text/plain", b"no".to_vec()),
+    })
+}
+
+async fn file_server() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(
+                        hyper_util::rt::TokioIo::new(stream),
+                        hyper::service::service_fn(serve),
+                    )
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// A harness whose demo tenant fetches media URLs (or not), with its media limited to 2048
+/// bytes, and a file server it may reach.
+async fn start_fetching(fetch: bool) -> (Harness, SocketAddr) {
+    start_fetching_with(fetch, &[]).await
+}
+
+async fn start_fetching_with(fetch: bool, extra: &[(&str, &str)]) -> (Harness, SocketAddr) {
+    let files = file_server().await;
+    let allow = files.to_string();
+    let mut env = vec![("SWITCHBOARD_MEDIA_ALLOW_LOCAL", allow.as_str())];
+    env.extend_from_slice(extra);
+    let harness = start_tenant(&env, |tenant| {
+        tenant["outbound"] = json!({ "fetch_media_urls": fetch });
+        tenant["media"]["max_bytes"] = json!(2048);
+    })
+    .await;
+    (harness, files)
+}
+
+fn media_command(reply_id: &str, url: &str, thumbnail: Option<&str>) -> String {
+    let mut json: Value = serde_json::from_str(&golden("media-url")).unwrap();
+    json["reply_id"] = json!(reply_id);
+    json["message"]["media_message"] = json!({ "url": url });
+    if let Some(thumbnail) = thumbnail {
+        json["message"]["media_message"]["thumbnail_url"] = json!(thumbnail);
+    }
+    json.to_string()
+}
+
+/// The object a public URL names, from the harness's memory store.
+fn copy_of(harness: &Harness, public: &str) -> (String, Vec<u8>) {
+    let key = public
+        .strip_prefix(&format!("{PUBLIC}/"))
+        .unwrap_or_else(|| panic!("not a public media URL: {public}"));
+    assert!(
+        key.starts_with("outbound/demo/2026-11-21/"),
+        "stored under today's outbound/ prefix: {key}"
+    );
+    let random = key.split('/').nth(3).unwrap();
+    assert!(random.len() >= 22, "an unguessable segment: {key}");
+    harness
+        .outbound
+        .objects()
+        .uploaded()
+        .remove(key)
+        .unwrap_or_else(|| panic!("no object {key}"))
+}
+
+#[tokio::test]
+async fn a_tenant_that_fetches_media_urls_sends_the_public_url_of_the_stored_copy() {
+    let (harness, files) = start_fetching(true).await;
+    let photo = format!("http://{files}/fetched/photo.png");
+    let thumb = format!("http://{files}/fetched/thumb.png");
+    let command = media_command("fetch-1", &photo, Some(&thumb));
+    let outcome = harness.handle(&command).await.unwrap();
+    assert!(matches!(outcome, Outcome::Accepted { .. }), "{outcome:?}");
+    let sends = harness.sends();
+    let media = &sends[0]["message"]["media_message"];
+    let (content_type, bytes) = copy_of(&harness, media["url"].as_str().unwrap());
+    assert_eq!(content_type, "image/png", "sniffed, not the server's claim");
+    assert_eq!(bytes, PNG, "the exact bytes");
+    let (thumb_type, _) = copy_of(&harness, media["thumbnail_url"].as_str().unwrap());
+    assert_eq!(thumb_type, "image/png");
+    assert_eq!(
+        media["url"].as_str().unwrap().rsplit('/').next(),
+        Some("photo.png")
+    );
+    assert_eq!(hits_of("/fetched/photo.png"), 1);
+
+    // Sent: a redelivery re-emits the result and fetches nothing again.
+    assert!(matches!(
+        harness.handle(&command).await,
+        Ok(Outcome::AlreadyHandled { .. })
+    ));
+    assert_eq!(hits_of("/fetched/photo.png"), 1, "not fetched again");
+    assert_eq!(harness.sends().len(), 1);
+
+    // A carousel whose cards share an image: fetched once, both cards get the copy.
+    let mut carousel: Value = serde_json::from_str(&golden("carousel")).unwrap();
+    carousel["reply_id"] = json!("fetch-carousel");
+    let shared = format!("http://{files}/carousel/photo.png");
+    for card in carousel["message"]["carousel_message"]["cards"]
+        .as_array_mut()
+        .unwrap()
+    {
+        card["media_message"] = json!({ "url": shared });
+    }
+    let outcome = harness.handle(&carousel.to_string()).await.unwrap();
+    assert!(matches!(outcome, Outcome::Accepted { .. }), "{outcome:?}");
+    let sends = harness.sends();
+    let cards = sends[1]["message"]["carousel_message"]["cards"]
+        .as_array()
+        .unwrap();
+    let first = cards[0]["media_message"]["url"].as_str().unwrap();
+    assert_eq!(cards[1]["media_message"]["url"], first);
+    assert_eq!(copy_of(&harness, first).1, PNG);
+    assert_eq!(hits_of("/carousel/photo.png"), 1);
+    assert_eq!(harness.outbound.objects().uploaded().len(), 3);
+}
+
+#[tokio::test]
+async fn without_the_tenant_option_a_media_url_is_passed_on_unchanged() {
+    let (harness, files) = start_fetching(false).await;
+    let photo = format!("http://{files}/off/photo.png");
+    let outcome = harness
+        .handle(&media_command("off-1", &photo, None))
+        .await
+        .unwrap();
+    assert!(matches!(outcome, Outcome::Accepted { .. }), "{outcome:?}");
+    assert_eq!(harness.sends()[0]["message"]["media_message"]["url"], photo);
+    assert_eq!(hits_of("/off/photo.png"), 0, "never fetched");
+    assert!(harness.outbound.objects().uploaded().is_empty());
+}
+
+#[tokio::test]
+async fn a_media_url_that_cannot_be_fetched_for_good_is_a_failed_result_saying_why() {
+    let (harness, files) = start_fetching(true).await;
+    let cases = [
+        (format!("http://{files}/bad/missing.png"), "answered 404"),
+        (
+            "https://10.0.0.1/photo.png".to_owned(),
+            "blocked address: private address",
+        ),
+        (
+            format!("http://{files}/bad/to-metadata.png"),
+            "blocked address: instance metadata address",
+        ),
+        (
+            format!("http://{files}/bad/big.pdf"),
+            "larger than the limit of 2048 bytes",
+        ),
+        (
+            format!("http://{files}/bad/page.html"),
+            "files of type text/html are not accepted",
+        ),
+    ];
+    for (index, (url, reason)) in cases.iter().enumerate() {
+        let reply_id = format!("bad-{index}");
+        let outcome = harness
+            .handle(&media_command(&reply_id, url, None))
+            .await
+            .unwrap();
+        assert!(
+            matches!(&outcome, Outcome::Failed { code, .. } if code == "MEDIA_FETCH_FAILED"),
+            "{url}: {outcome:?}"
+        );
+        let result = body(harness.results().last().unwrap());
+        assert_eq!(result["reply_id"], reply_id.as_str());
+        assert_eq!(result["send_result"]["outcome"], "failed");
+        let message = result["send_result"]["error"]["message"].as_str().unwrap();
+        assert!(message.contains(reason), "{url}: {message}");
+        assert!(message.contains("fetching media from"), "{message}");
+        assert!(
+            !message.contains(url.as_str()),
+            "the URL may be signed: {message}"
+        );
+    }
+    // A command refused for one of its S3 keys fetches none of its URLs.
+    let mut carousel: Value = serde_json::from_str(&golden("carousel")).unwrap();
+    carousel["reply_id"] = json!("bad-key");
+    carousel["message"]["carousel_message"]["cards"][0]["media_message"] =
+        json!({ "url": format!("http://{files}/order/photo.png") });
+    carousel["message"]["carousel_message"]["cards"][1]["media_message"] = json!({
+        "s3_key": "outbound/demo/2026-11-21/4f3c2a9e7b1d4c6f8a0e5d2b1c3f7a9e/invoice.pdf"
+    });
+    let outcome = harness.handle(&carousel.to_string()).await.unwrap();
+    assert!(
+        matches!(&outcome, Outcome::Failed { code, .. } if code == "MEDIA_NOT_FOUND"),
+        "{outcome:?}"
+    );
+    assert_eq!(hits_of("/order/photo.png"), 0);
+    assert!(harness.sends().is_empty(), "nothing reached Sinch");
+    assert!(harness.outbound.objects().uploaded().is_empty());
+}
+
+#[tokio::test]
+async fn a_media_host_that_is_down_fails_the_record_which_comes_back_and_then_sends() {
+    let (harness, files) = start_fetching(true).await;
+    let down = media_command("down-1", &format!("http://{files}/down/down.png"), None);
+    let err = harness.handle(&down).await.unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    assert!(err.to_string().contains("answered 503"), "{err}");
+    assert!(harness.results().is_empty(), "no result: it is not over");
+    // The claim was released: the next delivery tries again (and is not refused as busy).
+    let err = harness.handle(&down).await.unwrap_err();
+    assert!(err.to_string().contains("answered 503"), "{err}");
+
+    let once = media_command(
+        "once-1",
+        &format!("http://{files}/once/once-down.png"),
+        None,
+    );
+    assert!(harness.handle(&once).await.unwrap_err().is_retryable());
+    let outcome = harness.handle(&once).await.unwrap();
+    assert!(matches!(outcome, Outcome::Accepted { .. }), "{outcome:?}");
+    assert_eq!(hits_of("/once/once-down.png"), 2);
+    assert_eq!(
+        harness.sends().len(),
+        1,
+        "sent once, after the host came back"
+    );
+}
+
+#[tokio::test]
+async fn without_a_public_media_url_nothing_is_fetched_and_the_reply_fails_saying_so() {
+    let (harness, files) =
+        start_fetching_with(true, &[("SWITCHBOARD_PUBLIC_MEDIA_BASE_URL", "")]).await;
+    let command = media_command("no-base", &format!("http://{files}/nobase/photo.png"), None);
+    let outcome = harness.handle(&command).await.unwrap();
+    assert!(
+        matches!(&outcome, Outcome::Failed { code, .. } if code == "PUBLIC_MEDIA_NOT_CONFIGURED"),
+        "{outcome:?}"
+    );
+    assert_eq!(hits_of("/nobase/photo.png"), 0);
+    assert!(harness.sends().is_empty());
 }

@@ -213,6 +213,61 @@ async fn media_settings_round_trip_and_an_item_without_them_reads_as_the_default
 }
 
 #[tokio::test]
+async fn outbound_settings_round_trip_and_an_item_without_them_reads_as_the_defaults() {
+    let (sdk, table) = config_table("outbound").await;
+    let client = switchboard_shared::aws::dynamodb_client(&sdk);
+    let store = ConfigStore::new(client.clone(), &table);
+    let id = TenantId::parse("acme").unwrap();
+    let mut json: serde_json::Value =
+        serde_json::from_str(&tenant_json(serde_json::json!([]))).unwrap();
+    json["tenants"][0]["outbound"] = serde_json::json!({ "fetch_media_urls": true });
+    let seed = SeedFile::parse(&json.to_string()).unwrap();
+    store.put_tenant(&seed.tenants[0]).await.unwrap();
+    let loaded = store.load_tenant(&id).await.unwrap().expect("stored");
+    assert!(loaded.outbound.fetch_media_urls);
+
+    // A TENANT item written before the outbound settings existed.
+    client
+        .update_item()
+        .table_name(&table)
+        .key("pk", AttributeValue::S("TENANT#acme".into()))
+        .key("sk", AttributeValue::S("TENANT".into()))
+        .update_expression("REMOVE outbound")
+        .send()
+        .await
+        .unwrap();
+    let loaded = store.load_tenant(&id).await.unwrap().expect("stored");
+    assert_eq!(
+        loaded.outbound,
+        switchboard_shared::config::OutboundSettings::default()
+    );
+
+    // A stored value of the wrong type is reported, naming the field.
+    client
+        .update_item()
+        .table_name(&table)
+        .key("pk", AttributeValue::S("TENANT#acme".into()))
+        .key("sk", AttributeValue::S("TENANT".into()))
+        .update_expression("SET outbound = :o")
+        .expression_attribute_values(
+            ":o",
+            AttributeValue::M(std::collections::HashMap::from([(
+                "fetch_media_urls".to_owned(),
+                AttributeValue::S("yes".into()),
+            )])),
+        )
+        .send()
+        .await
+        .unwrap();
+    let err = store.load_tenant(&id).await.unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    assert!(
+        err.to_string().contains("outbound.fetch_media_urls"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn a_missing_table_is_a_retryable_error() {
     let sdk = common::moto_config().await;
     let store = ConfigStore::new(

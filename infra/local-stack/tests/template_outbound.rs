@@ -1,7 +1,8 @@
 //! What template.yaml grants the outbound function and the contact center, read from the
 //! template (cfn-lint sees nothing inside a function's `Policies`, and moto enforces no IAM):
 //! the outbound function is the only one that may read Sinch API credentials (`SECRETS#`), and
-//! only by key; it writes only its own state records and reads only `outbound/` objects; the
+//! only by key; it writes only its own state records and reads and writes only `outbound/`
+//! objects (writes: copies of media URLs for tenants that ask for them); the
 //! contact center's managed policy grants exactly PutObject under `outbound/`, the bucket key
 //! through S3, SendMessage on the replies queue and Receive/DeleteMessage on the events queue.
 
@@ -113,7 +114,7 @@ fn only_the_sending_functions_read_sinch_credentials_and_only_by_key() {
 }
 
 #[test]
-fn the_outbound_function_writes_only_its_own_state_and_reads_only_outbound_objects() {
+fn the_outbound_function_writes_only_its_own_state_and_touches_only_outbound_objects() {
     let template = raw_template();
     let statements = statements(&template["Resources"]["OutboundFunction"]);
     let state = statement(&statements, "ReplyClaimsAndMessageMap");
@@ -130,11 +131,37 @@ fn the_outbound_function_writes_only_its_own_state_and_reads_only_outbound_objec
         .iter()
         .filter(|s| strings(&s["Action"]).iter().any(|a| a.starts_with("s3:")))
         .collect();
-    assert_eq!(s3.len(), 1);
-    assert_eq!(strings(&s3[0]["Action"]), ["s3:GetObject"]);
+    assert_eq!(s3.len(), 2);
+    let read = statement(&statements, "CheckAgentAttachments");
+    assert_eq!(strings(&read["Action"]), ["s3:GetObject"]);
+    // Copies of media URLs (tenants with outbound.fetch_media_urls): written, multipart
+    // included, under outbound/ only; never deleted, listed or read elsewhere.
+    let write = statement(&statements, "StoreFetchedMediaUrls");
     assert_eq!(
-        sub_text(&s3[0]["Resource"]),
-        "${MediaBucket.Arn}/outbound/*"
+        strings(&write["Action"]),
+        ["s3:PutObject", "s3:AbortMultipartUpload"]
+    );
+    for s3 in [read, write] {
+        assert_eq!(s3["Effect"], "Allow");
+        assert_eq!(sub_text(&s3["Resource"]), "${MediaBucket.Arn}/outbound/*");
+    }
+    // The bucket key, through S3 only: GenerateDataKey to write, Decrypt for the multipart parts.
+    let key = statement(&statements, "UseDataKeyThroughDynamoDbAndS3");
+    assert_eq!(
+        strings(&key["Action"]),
+        ["kms:Decrypt", "kms:GenerateDataKey"]
+    );
+    assert_eq!(
+        getatt_target(&key["Resource"]),
+        Some(("DataKey".into(), "Arn".into()))
+    );
+    let via: Vec<String> = items(&key["Condition"]["StringEquals"]["kms:ViaService"])
+        .into_iter()
+        .map(sub_text)
+        .collect();
+    assert!(
+        via.contains(&"s3.${AWS::Region}.${AWS::URLSuffix}".to_owned()),
+        "{via:?}"
     );
 }
 

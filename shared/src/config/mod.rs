@@ -5,6 +5,7 @@ mod cache;
 pub mod media;
 pub mod memory;
 mod model;
+pub mod outbound;
 mod store;
 
 pub use cache::{ConfigCache, DEFAULT_CACHE_TTL};
@@ -13,4 +14,5 @@ pub use model::{
     ALL_SERVICES, ConfigError, MAX_RETENTION_DAYS, MessagingService, QueueConfig, Region,
     Retention, SeedFile, ServiceName, TenantConfig, TenantId,
 };
+pub use outbound::OutboundSettings;
 pub use store::{ApiCredentials, ConfigStore, StoreError, TenantConfigSource};

@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::media::MediaSettings;
+use super::outbound::OutboundSettings;
 use crate::address::{QueueAddress, is_valid_app_id};
 
 /// Path segment that means "find the service by the callback's app id".
@@ -233,6 +234,9 @@ pub struct TenantConfig {
     /// Customer media limits and display-name look-ups; the defaults when absent.
     #[serde(default)]
     pub media: MediaSettings,
+    /// Agents' replies: whether media URLs are fetched first; the defaults when absent.
+    #[serde(default)]
+    pub outbound: OutboundSettings,
 }
 
 impl TenantConfig {
@@ -584,6 +588,18 @@ mod tests {
         );
         let mut json = valid();
         json["media"] = serde_json::json!({ "max_byte": 1 });
+        assert!(tenant(json).unwrap_err().contains("unknown field"));
+    }
+
+    #[test]
+    fn outbound_settings_default_when_absent() {
+        let config = tenant(valid()).unwrap();
+        assert!(!config.outbound.fetch_media_urls);
+        let mut json = valid();
+        json["outbound"] = serde_json::json!({ "fetch_media_urls": true });
+        assert!(tenant(json).unwrap().outbound.fetch_media_urls);
+        let mut json = valid();
+        json["outbound"] = serde_json::json!({ "fetch_media": true });
         assert!(tenant(json).unwrap_err().contains("unknown field"));
     }
 

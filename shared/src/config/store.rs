@@ -6,7 +6,7 @@
 //!
 //! | pk               | sk                 | attributes                                                  |
 //! |------------------|--------------------|-------------------------------------------------------------|
-//! | `TENANT#{id}`    | `TENANT`           | `public_attachment_days`, `inbound_media_days`, `media`?    |
+//! | `TENANT#{id}`    | `TENANT`           | `public_attachment_days`, `inbound_media_days`, `media`?, `outbound`? |
 //! | `TENANT#{id}`    | `SERVICE#{name}`   | `region`, `project_id`, `app_ids`, `webhook_secret`, `previous_webhook_secret`?, `api_base_url`? |
 //! | `TENANT#{id}`    | `QUEUE#{address}`  | `service`, `target_queue_url`?, `sms_sender`?                |
 //! | `TENANTS`        | `{id}`             | (none): the index of tenant ids                             |
@@ -14,7 +14,8 @@
 //!
 //! `media` is a map (`max_bytes` N, `allowed_types` L, `allowed_hosts` L, `display_name_lookups`
 //! BOOL); a `TENANT` item without it, or without one of its entries, reads as the defaults, so
-//! items written before the media settings existed load unchanged.
+//! items written before the media settings existed load unchanged. `outbound` is a map
+//! (`fetch_media_urls` BOOL), read the same way.
 //!
 //! The webhook's IAM policy reaches only the `TENANT#*` and `TENANTS` partitions (a
 //! `dynamodb:LeadingKeys` condition in template.yaml), so the internet-facing function can
@@ -32,6 +33,7 @@ use super::media::MediaSettings;
 use super::model::{
     MessagingService, QueueConfig, Region, Retention, ServiceName, TenantConfig, TenantId,
 };
+use super::outbound::OutboundSettings;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -264,7 +266,32 @@ fn tenant_item(tenant: &TenantConfig) -> Item {
         ),
     ]);
     item.insert("media".into(), media_attribute(&tenant.media));
+    item.insert("outbound".into(), outbound_attribute(&tenant.outbound));
     item
+}
+
+fn outbound_attribute(outbound: &OutboundSettings) -> AttributeValue {
+    AttributeValue::M(HashMap::from([(
+        "fetch_media_urls".to_owned(),
+        AttributeValue::Bool(outbound.fetch_media_urls),
+    )]))
+}
+
+/// The `outbound` map of a `TENANT` item; each entry absent reads as its default.
+fn outbound_from_item(head: &Item) -> Result<OutboundSettings, String> {
+    let mut outbound = OutboundSettings::default();
+    let Some(value) = head.get("outbound") else {
+        return Ok(outbound);
+    };
+    let map = value
+        .as_m()
+        .map_err(|_| "'outbound' is not a map".to_owned())?;
+    if let Some(value) = map.get("fetch_media_urls") {
+        outbound.fetch_media_urls = *value
+            .as_bool()
+            .map_err(|_| "'outbound.fetch_media_urls' is not a boolean")?;
+    }
+    Ok(outbound)
 }
 
 fn string_list(values: &[String]) -> AttributeValue {
@@ -464,6 +491,7 @@ fn tenant_from_items(id: &TenantId, items: &[Item]) -> Result<Option<TenantConfi
         inbound_media_days: days("inbound_media_days", defaults.inbound_media_days)?,
     };
     let media = media_from_item(head).map_err(corrupt)?;
+    let outbound = outbound_from_item(head).map_err(corrupt)?;
     let mut services = Vec::new();
     let mut queues = Vec::new();
     for item in items {
@@ -508,6 +536,7 @@ fn tenant_from_items(id: &TenantId, items: &[Item]) -> Result<Option<TenantConfi
         services,
         queues,
         media,
+        outbound,
     };
     tenant.validate().map_err(|err| corrupt(err.to_string()))?;
     Ok(Some(tenant))

@@ -1,0 +1,299 @@
+//! Fetching a URL that a stranger chose, safely (OWASP's SSRF rules): customers' media in the
+//! inbound stage, and agents' media URLs that a tenant has the outbound function fetch first.
+//!
+//! - https only; plain http only to a loopback endpoint a local run allowed;
+//! - every address the client connects to passes the address policy, because the policy runs
+//!   inside the resolver reqwest itself uses (a name that resolves to a private address, even
+//!   on the second lookup, is refused), and IP literals in URLs, which skip the resolver, are
+//!   checked before each request;
+//! - at most 3 redirects, each checked the same way; no proxy; connect and read timeouts;
+//! - a tenant's host allow-list (`media.allowed_hosts`), when it has one, on the URL and on
+//!   every redirect: a host off the list is never contacted.
+//!
+//! Whether a failure is worth retrying is decided here: a blocked address, a 404 or a refused
+//! redirect will not change; a timeout, a reset or a 5xx may.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use url::Url;
+
+use crate::config::media::host_allowed;
+use crate::media::address_policy::AddressPolicy;
+
+pub const MAX_REDIRECTS: usize = 3;
+
+/// Why a fetch failed, and whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    /// Will not change: the item is forwarded as failed with this reason (shown to agents).
+    #[error("{0}")]
+    Permanent(String),
+    /// May pass later: the record is retried.
+    #[error("{0}")]
+    Transient(String),
+}
+
+/// Refused by the address policy (inside the resolver).
+#[derive(Debug, thiserror::Error)]
+#[error("blocked address: {0}")]
+struct Blocked(&'static str);
+
+struct PolicyResolver {
+    policy: Arc<AddressPolicy>,
+}
+
+impl Resolve for PolicyResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let policy = Arc::clone(&self.policy);
+        Box::pin(async move {
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            let mut refusal = None;
+            let allowed: Vec<SocketAddr> = found
+                .into_iter()
+                .filter(|addr| match policy.check_resolved(addr.ip()) {
+                    Ok(()) => true,
+                    Err(why) => {
+                        refusal = Some(why);
+                        false
+                    }
+                })
+                .collect();
+            if allowed.is_empty() {
+                let why = refusal.map_or("no address", |why| why.as_str());
+                return Err(Box::new(Blocked(why)) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(allowed.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// The checks a URL must pass before a request (and each redirect) goes out.
+pub fn check_url(url: &Url, policy: &AddressPolicy) -> Result<(), FetchError> {
+    let refuse = |why: String| Err(FetchError::Permanent(why));
+    let host = match url.host() {
+        Some(host) => host,
+        None => return refuse("the URL has no host".into()),
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return refuse("the URL carries credentials".into());
+    }
+    let port = url.port_or_known_default().unwrap_or(0);
+    let host_text = match &host {
+        url::Host::Domain(name) => (*name).to_owned(),
+        url::Host::Ipv4(ip) => ip.to_string(),
+        url::Host::Ipv6(ip) => ip.to_string(),
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if policy.allows_plain_http(&host_text, port) => {}
+        "http" => return refuse("plain http is not allowed; https only".into()),
+        other => return refuse(format!("scheme '{other}' is not allowed; https only")),
+    }
+    let literal: Option<IpAddr> = match host {
+        url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
+        url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
+        url::Host::Domain(_) => None,
+    };
+    if let Some(ip) = literal
+        && let Err(why) = policy.check(SocketAddr::new(ip, port))
+    {
+        return refuse(format!("blocked address: {}", why.as_str()));
+    }
+    // A loopback name (localhost) is only ever let through to an allowed endpoint.
+    if host_text.eq_ignore_ascii_case("localhost") && !policy.allows_plain_http(&host_text, port) {
+        return refuse("blocked address: loopback address".into());
+    }
+    Ok(())
+}
+
+/// The host allow-list check: a refusal says which host and why, for the agent.
+pub fn check_host(url: &Url, allowed_hosts: &[String]) -> Result<(), FetchError> {
+    if allowed_hosts.is_empty() {
+        return Ok(());
+    }
+    let host = url.host_str().unwrap_or_default();
+    if host_allowed(allowed_hosts, host) {
+        Ok(())
+    } else {
+        Err(FetchError::Permanent(format!(
+            "the media host {host} is not on this tenant's list of allowed hosts"
+        )))
+    }
+}
+
+/// Builds clients that share the address policy: one without a host list, and one per host
+/// list in use (a redirect's host is checked inside reqwest, where only the client's own
+/// policy is known).
+#[derive(Clone)]
+pub struct SafeFetcher {
+    client: reqwest::Client,
+    policy: Arc<AddressPolicy>,
+    by_hosts: Arc<Mutex<HashMap<Vec<String>, reqwest::Client>>>,
+}
+
+/// Distinct host lists whose clients are kept; past it they are built again (few tenants set
+/// one, and those share a container's batches).
+const MAX_HOST_LIST_CLIENTS: usize = 64;
+
+impl SafeFetcher {
+    pub fn new(policy: AddressPolicy) -> Result<SafeFetcher, String> {
+        let policy = Arc::new(policy);
+        let client = build_client(&policy, Vec::new())?;
+        Ok(SafeFetcher {
+            client,
+            policy,
+            by_hosts: Arc::new(Mutex::new(HashMap::new())),
+        })
+    }
+
+    /// GETs `url`; a response is returned only for a 2xx answer.
+    pub async fn get(&self, url: &str) -> Result<reqwest::Response, FetchError> {
+        self.get_within(url, &[]).await
+    }
+
+    /// GETs `url` if it and every redirect are on `allowed_hosts` (empty: any public host).
+    pub async fn get_within(
+        &self,
+        url: &str,
+        allowed_hosts: &[String],
+    ) -> Result<reqwest::Response, FetchError> {
+        let url = Url::parse(url).map_err(|_| FetchError::Permanent("not a valid URL".into()))?;
+        check_url(&url, &self.policy)?;
+        check_host(&url, allowed_hosts)?;
+        let client = self.client_for(allowed_hosts)?;
+        let response = client.get(url).send().await.map_err(classify)?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let code = status.as_u16();
+        Err(match code {
+            408 | 425 | 429 | 500..=599 => {
+                FetchError::Transient(format!("the media host answered {code}"))
+            }
+            _ => FetchError::Permanent(format!("the media host answered {code}")),
+        })
+    }
+
+    fn client_for(&self, allowed_hosts: &[String]) -> Result<reqwest::Client, FetchError> {
+        if allowed_hosts.is_empty() {
+            return Ok(self.client.clone());
+        }
+        let mut clients = self.by_hosts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(client) = clients.get(allowed_hosts) {
+            return Ok(client.clone());
+        }
+        let client =
+            build_client(&self.policy, allowed_hosts.to_vec()).map_err(FetchError::Transient)?;
+        if clients.len() >= MAX_HOST_LIST_CLIENTS {
+            clients.clear();
+        }
+        clients.insert(allowed_hosts.to_vec(), client.clone());
+        Ok(client)
+    }
+}
+
+fn build_client(
+    policy: &Arc<AddressPolicy>,
+    allowed_hosts: Vec<String>,
+) -> Result<reqwest::Client, String> {
+    let redirect_policy = Arc::clone(policy);
+    reqwest::Client::builder()
+        .dns_resolver(Arc::new(PolicyResolver {
+            policy: Arc::clone(policy),
+        }))
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() > MAX_REDIRECTS {
+                return attempt.error(FetchError::Permanent(format!(
+                    "more than {MAX_REDIRECTS} redirects"
+                )));
+            }
+            match check_url(attempt.url(), &redirect_policy)
+                .and_then(|()| check_host(attempt.url(), &allowed_hosts))
+            {
+                Ok(()) => attempt.follow(),
+                Err(err) => attempt.error(err),
+            }
+        }))
+        .connect_timeout(Duration::from_secs(5))
+        .read_timeout(Duration::from_secs(20))
+        .user_agent("switchboard-media/1")
+        .build()
+        .map_err(|err| format!("cannot build the media HTTP client: {err}"))
+}
+
+/// A failed request: refused by our checks (permanent) or by the network (transient).
+pub fn classify(err: reqwest::Error) -> FetchError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+    while let Some(cause) = source {
+        if let Some(blocked) = cause.downcast_ref::<Blocked>() {
+            return FetchError::Permanent(blocked.to_string());
+        }
+        if let Some(ours) = cause.downcast_ref::<FetchError>() {
+            return ours.clone();
+        }
+        source = cause.source();
+    }
+    if err.is_redirect() {
+        return FetchError::Permanent("too many redirects".into());
+    }
+    // Timeouts, resets, DNS hiccups: worth another try. The text never carries the URL (it may
+    // be signed); the causes say what went wrong.
+    let mut causes = Vec::new();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        causes.push(cause.to_string());
+        source = cause.source();
+    }
+    let mut text = format!("the media host did not answer: {}", err.without_url());
+    for cause in causes {
+        text.push_str(": ");
+        text.push_str(&cause);
+    }
+    FetchError::Transient(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(url: &str, policy: &AddressPolicy) -> bool {
+        check_url(&Url::parse(url).unwrap(), policy).is_err()
+    }
+
+    #[test]
+    fn urls_are_checked_before_any_request() {
+        let none = AddressPolicy::default();
+        for url in [
+            "http://example.com/a.jpg",
+            "ftp://example.com/a.jpg",
+            "https://127.0.0.1/a.jpg",
+            "https://10.0.0.1/a.jpg",
+            "https://169.254.169.254/latest/meta-data/",
+            "https://[::1]/a.jpg",
+            "https://[::ffff:127.0.0.1]/a.jpg",
+            "https://[fd00:ec2::254]/",
+            "https://localhost/a.jpg",
+            "https://user:pw@example.com/a.jpg",
+        ] {
+            assert!(refused(url, &none), "{url}");
+        }
+        assert!(!refused("https://example.com/a.jpg", &none));
+        assert!(!refused("https://93.184.216.34/a.jpg", &none));
+    }
+
+    #[test]
+    fn an_allowed_local_endpoint_is_reachable_over_http_and_only_it() {
+        let policy = AddressPolicy::with_allowed_local("127.0.0.1:8080").unwrap();
+        assert!(!refused("http://127.0.0.1:8080/a.jpg", &policy));
+        assert!(refused("http://127.0.0.1:8081/a.jpg", &policy));
+        assert!(refused("https://127.0.0.1:22/", &policy));
+        assert!(refused("http://10.0.0.1:8080/", &policy));
+    }
+}
