@@ -19,9 +19,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use switchboard_shared::channel::Channel;
-use switchboard_shared::config::{
-    ApiCredentials, ConfigStore, ServiceName, StoreError, TenantConfig, TenantId,
-};
+use switchboard_shared::config::credentials::CredentialSource;
+use switchboard_shared::config::{ApiCredentials, ServiceName, TenantConfig};
 use switchboard_shared::contract::{EventBody, InboundEvent};
 use switchboard_shared::deadline::Deadline;
 use switchboard_shared::sinch::api::contacts::ChannelProfileRequest;
@@ -43,52 +42,6 @@ const FAILURE_BACKOFF: Duration = Duration::from_secs(60);
 const CREDENTIALS_TTL: Duration = Duration::from_secs(300);
 /// Entries kept in each in-memory map before it starts over (bounded memory).
 const MEMORY_ENTRIES: usize = 10_000;
-
-/// Where a service's Sinch API credentials come from (the config table's `SECRETS#` items).
-pub trait CredentialsSource: Send + Sync {
-    fn credentials(
-        &self,
-        tenant: &TenantId,
-        service: &ServiceName,
-    ) -> impl Future<Output = Result<Option<ApiCredentials>, StoreError>> + Send;
-}
-
-impl CredentialsSource for ConfigStore {
-    async fn credentials(
-        &self,
-        tenant: &TenantId,
-        service: &ServiceName,
-    ) -> Result<Option<ApiCredentials>, StoreError> {
-        self.load_credentials(tenant, service).await
-    }
-}
-
-/// Credentials given up front (tests, local tools).
-#[derive(Default)]
-pub struct StaticCredentials {
-    by_service: HashMap<(String, String), ApiCredentials>,
-}
-
-impl StaticCredentials {
-    pub fn with(mut self, tenant: &str, service: &str, credentials: ApiCredentials) -> Self {
-        self.by_service
-            .insert((tenant.to_owned(), service.to_owned()), credentials);
-        self
-    }
-}
-
-impl CredentialsSource for StaticCredentials {
-    async fn credentials(
-        &self,
-        tenant: &TenantId,
-        service: &ServiceName,
-    ) -> Result<Option<ApiCredentials>, StoreError> {
-        Ok(self
-            .by_service
-            .get(&(tenant.to_string(), service.to_string()))
-            .cloned())
-    }
-}
 
 /// Channels with a channel profile (Sinch's reference: Messenger, Instagram, Viber Bot, LINE).
 fn has_channel_profile(channel: &Channel) -> bool {
@@ -157,7 +110,7 @@ impl<N, R, K> Enrich for Enricher<N, R, K>
 where
     N: DisplayNameCache,
     R: ReplyIdMap,
-    K: CredentialsSource,
+    K: CredentialSource,
 {
     async fn enrich(
         &self,
@@ -189,7 +142,7 @@ impl<N, R, K> Enricher<N, R, K>
 where
     N: DisplayNameCache,
     R: ReplyIdMap,
-    K: CredentialsSource,
+    K: CredentialSource,
 {
     pub fn new(
         names: N,
@@ -438,7 +391,7 @@ where
             None => {
                 let loaded = self
                     .credentials
-                    .credentials(&tenant.id, &name)
+                    .load(&tenant.id, &name)
                     .await
                     .map_err(|err| err.to_string())?;
                 self.service_credentials

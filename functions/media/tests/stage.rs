@@ -13,12 +13,13 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use switchboard_media::enrich::{Enricher, StaticCredentials};
+use switchboard_media::enrich::Enricher;
 use switchboard_media::fetch::SafeFetcher;
 use switchboard_media::forward::MemoryEventQueue;
 use switchboard_media::settings::Settings;
 use switchboard_media::store::MemoryMediaStore;
 use switchboard_media::{MediaStage, Outcome, Record};
+use switchboard_shared::config::credentials::MemoryCredentials;
 use switchboard_shared::config::memory::{MemoryConfigSource, sample_tenant};
 use switchboard_shared::contract::{EventBody, InboundEvent, MediaStatus};
 use switchboard_shared::media::address_policy::AddressPolicy;
@@ -33,7 +34,7 @@ type Stage = MediaStage<
     MemoryDeliveryStatus,
     MemoryMediaStore,
     MemoryEventQueue,
-    Enricher<MemoryDisplayNames, MemoryReplyIdMap, StaticCredentials>,
+    Enricher<MemoryDisplayNames, MemoryReplyIdMap, MemoryCredentials>,
 >;
 
 const PNG: &[u8] =
@@ -146,7 +147,7 @@ async fn stage() -> (Stage, SocketAddr) {
         Enricher::new(
             MemoryDisplayNames::default(),
             MemoryReplyIdMap::default(),
-            StaticCredentials::default(),
+            MemoryCredentials::default(),
             switchboard_shared::sinch::api::SinchClient::new(Default::default()).unwrap(),
             std::time::Duration::from_secs(1),
         ),

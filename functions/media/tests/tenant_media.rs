@@ -20,12 +20,13 @@ use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use switchboard_media::enrich::{Enricher, StaticCredentials};
+use switchboard_media::enrich::Enricher;
 use switchboard_media::fetch::SafeFetcher;
 use switchboard_media::forward::MemoryEventQueue;
 use switchboard_media::settings::Settings;
 use switchboard_media::store::MemoryMediaStore;
 use switchboard_media::{MediaStage, Outcome, Record};
+use switchboard_shared::config::credentials::MemoryCredentials;
 use switchboard_shared::config::memory::{MemoryConfigSource, sample_tenant};
 use switchboard_shared::contract::{EventBody, InboundEvent, MediaItem, MediaStatus};
 use switchboard_shared::error::{AwsError, Classify, Retry};
@@ -42,7 +43,7 @@ type Stage = MediaStage<
     MemoryDeliveryStatus,
     MemoryMediaStore,
     MemoryEventQueue,
-    Enricher<MemoryDisplayNames, Replies, StaticCredentials>,
+    Enricher<MemoryDisplayNames, Replies, MemoryCredentials>,
 >;
 
 /// The reply-id map in memory, which can be made to fail as an unavailable table would.
@@ -211,7 +212,7 @@ async fn stage(media: serde_json::Value) -> (Stage, SocketAddr) {
     let enricher = Enricher::new(
         MemoryDisplayNames::default(),
         Replies::default(),
-        StaticCredentials::default(),
+        MemoryCredentials::default(),
         SinchClient::new(ClientSettings::default()).unwrap(),
         Duration::from_secs(1),
     );

@@ -40,11 +40,11 @@ use switchboard_shared::state::idempotency::{Claim, IdempotencyStore};
 use switchboard_shared::state::reply_map::ReplyIdMap;
 use tracing::{info, warn};
 
-use crate::credentials::{CredentialCache, CredentialSource};
 use crate::fetch_media::{FetchPlace, fetch_media, media_urls};
 use crate::media::{OutboundObjects, public_url};
 use crate::result::{self, About, Service};
 use crate::settings::Settings;
+use switchboard_shared::config::credentials::{CredentialCache, CredentialSource};
 
 /// A record as the batch runner hands it over.
 #[derive(Debug, Clone)]

@@ -15,9 +15,9 @@ use switchboard_shared::state::idempotency::IdempotencyStore;
 use switchboard_shared::state::reply_map::ReplyIdMap;
 use tracing::warn;
 
-use crate::credentials::CredentialSource;
 use crate::handler::{Outbound, Record};
 use crate::media::OutboundObjects;
+use switchboard_shared::config::credentials::CredentialSource;
 
 /// Kept back from the invocation's deadline to store results and answer SQS after the last
 /// Sinch call gives up (a DynamoDB write and an SQS send, each with the SDK's own retries).

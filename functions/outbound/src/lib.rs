@@ -5,7 +5,6 @@
 //! [`handler`] holds the logic and knows nothing of Lambda; [`lambda_shell`] (Lambda's SQS
 //! event source) and the local event-source shell (`make dev`) are the ways in.
 
-pub mod credentials;
 pub mod fetch_media;
 pub mod handler;
 pub mod lambda_shell;

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use secrecy::ExposeSecret;
-use switchboard_outbound::credentials::CredentialSource;
 use switchboard_outbound::media::{OutboundObjects, S3OutboundObjects};
+use switchboard_shared::config::credentials::CredentialSource;
 use switchboard_shared::config::{ConfigStore, SeedFile, ServiceName, TenantId};
 use switchboard_shared::event_queue::{EventQueue, Outgoing, SqsEventQueue};
 use switchboard_shared::media::store::{MediaStore, Upload};

@@ -2,6 +2,7 @@
 //! cache in front of it.
 
 mod cache;
+pub mod credentials;
 pub mod media;
 pub mod memory;
 mod model;

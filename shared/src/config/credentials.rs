@@ -1,13 +1,14 @@
 //! The Sinch API credentials of a messaging service, kept in the config table's `SECRETS#`
-//! partition (which only this function may read), cached in the warm container for the config
-//! TTL so a send costs no extra AWS call.
+//! partition (which only the functions that call Sinch may read, one item at a time), and a
+//! per-container cache in front of them so a call to Sinch costs no extra AWS call.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use switchboard_shared::config::{ApiCredentials, ConfigStore, ServiceName, StoreError, TenantId};
+use super::model::{ServiceName, TenantId};
+use super::store::{ApiCredentials, ConfigStore, StoreError};
 
 /// Where credentials come from (the config table; in memory for handler tests).
 pub trait CredentialSource: Send + Sync {
@@ -82,6 +83,12 @@ pub struct MemoryCredentials {
 }
 
 impl MemoryCredentials {
+    /// The same as [`MemoryCredentials::insert`], for building one in an expression.
+    pub fn with(self, tenant: &str, service: &str, credentials: ApiCredentials) -> Self {
+        self.insert(tenant, service, credentials);
+        self
+    }
+
     pub fn insert(&self, tenant: &str, service: &str, credentials: ApiCredentials) {
         self.entries
             .lock()
