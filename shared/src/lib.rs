@@ -16,4 +16,5 @@ pub mod settings;
 pub mod sinch;
 pub mod sqs;
 pub mod state;
+pub mod tables;
 pub mod telemetry;

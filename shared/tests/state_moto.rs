@@ -19,9 +19,6 @@ use switchboard_shared::state::names::{
 use switchboard_shared::state::reply_map::{DynamoReplyIdMap, MemoryReplyIdMap, ReplyIdMap};
 
 async fn state_table() -> (aws_sdk_dynamodb::Client, String) {
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    };
     assert!(
         std::env::var_os("AWS_ENDPOINT_URL").is_some(),
         "AWS_ENDPOINT_URL is not set: this test needs moto; run it through `make test`"
@@ -29,29 +26,7 @@ async fn state_table() -> (aws_sdk_dynamodb::Client, String) {
     let sdk = switchboard_shared::aws::load_sdk_config().await;
     let client = switchboard_shared::aws::dynamodb_client(&sdk);
     let name = format!("state-{}", uuid::Uuid::new_v4().simple());
-    let key = |name: &str, kind| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .unwrap()
-    };
-    let attribute = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .unwrap()
-    };
-    client
-        .create_table()
-        .table_name(&name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .attribute_definitions(attribute("pk"))
-        .attribute_definitions(attribute("sk"))
-        .send()
+    switchboard_shared::tables::create_table(&client, &name)
         .await
         .expect("create table");
     (client, name)
