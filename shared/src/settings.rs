@@ -113,18 +113,30 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     }
 }
 
+/// A lookup over fixed name-value pairs, the later of two equal names winning: for settings
+/// tests and tools that build a function's settings from something other than the process's
+/// environment.
+pub fn lookup_in(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let map: std::collections::HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    move |name: &str| map.get(name).cloned()
+}
+
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Env::from_lookup(move |name: &str| map.get(name).cloned())
+        Env::from_lookup(lookup_in(pairs))
+    }
+
+    #[test]
+    fn the_later_of_two_equal_names_wins() {
+        let get = lookup_in(&[("A", "1"), ("A", "2")]);
+        assert_eq!(get("A").as_deref(), Some("2"));
+        assert_eq!(get("B"), None);
     }
 
     #[test]

@@ -139,23 +139,14 @@ mod tests {
     use super::*;
 
     fn settings(extra: &[(&str, &str)]) -> Result<Settings, SettingsError> {
-        let pairs: Vec<(String, String)> = [
+        let mut pairs = vec![
             ("SWITCHBOARD_CONFIG_TABLE", "config"),
             ("SWITCHBOARD_STATE_TABLE", "state"),
             ("SWITCHBOARD_EVENTS_QUEUE_URL", "http://sqs/events.fifo"),
             ("SWITCHBOARD_MEDIA_BUCKET", "media"),
-        ]
-        .iter()
-        .chain(extra)
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        Settings::from_lookup(|name| {
-            pairs
-                .iter()
-                .rev()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        })
+        ];
+        pairs.extend_from_slice(extra);
+        Settings::from_lookup(switchboard_shared::settings::lookup_in(&pairs))
     }
 
     #[test]
