@@ -196,7 +196,7 @@ async fn misbehave(mut stream: tokio::net::TcpStream) {
                 .await;
             forever().await;
         }
-        // The start of the body, then a TCP reset (SO_LINGER 0 turns the close into an RST).
+        // The start of the body, then a TCP reset (a zero linger turns the close into an RST).
         "/reset" => {
             let _ = stream.write_all(pdf_headers(10_000).as_bytes()).await;
             let _ = stream
@@ -204,7 +204,7 @@ async fn misbehave(mut stream: tokio::net::TcpStream) {
                 .await;
             let _ = stream.flush().await;
             tokio::time::sleep(Duration::from_millis(50)).await;
-            let _ = stream.set_linger(Some(Duration::ZERO));
+            let _ = stream.set_zero_linger();
             drop(stream);
         }
         // Reads the request and never says a word.
@@ -593,7 +593,7 @@ async fn a_stored_item_carries_an_agent_link_until_the_end_of_the_tenants_retent
 async fn assert_transient(stage: &Stage, files: SocketAddr, event_id: &str, url: String) -> String {
     use switchboard_media::fetch::FetchError;
     use switchboard_media::handler::StageError;
-    let err = handle(stage, &media_event(event_id, &[url.clone()]))
+    let err = handle(stage, &media_event(event_id, std::slice::from_ref(&url)))
         .await
         .unwrap_err();
     let StageError::Media(FetchError::Transient(reason)) = err else {

@@ -146,7 +146,10 @@ async fn failing_server() -> std::net::SocketAddr {
                 {
                     return;
                 }
-                while drip {
+                if !drip {
+                    return;
+                }
+                loop {
                     if stream.write_all(b"x").await.is_err() {
                         return;
                     }
