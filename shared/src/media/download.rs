@@ -229,9 +229,10 @@ pub async fn download<S: MediaStore>(
         upload.abort().await;
         return Err(err);
     }
-    // Completing the upload is the last step; cut off here, S3 may or may not complete it,
-    // and the record's retry writes the same key again. (An upload left open is removed by
-    // the bucket's lifecycle rule.)
+    // Completing the upload is the last step; cut off here, S3 may or may not complete it.
+    // Either way the caller hears "transient" and never hands the key on; the retry stores the
+    // file again (the stage under the same key), and an upload left open is removed by the
+    // bucket's lifecycle rule.
     let stored = deadline
         .run("storing media", upload.finish())
         .await
