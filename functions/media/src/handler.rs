@@ -6,18 +6,22 @@
 //!    agent messages it concerns;
 //! 3. a delivery report that would move its message's status backwards is dropped (counted);
 //! 4. every pending media item is stored in S3 (or marked failed, with why), within the
-//!    tenant's media settings (size, types, hosts);
+//!    tenant's media settings (size, types, hosts), and within the invocation's deadline less
+//!    [`FORWARD_RESERVE`]: a download still running then is cut off (a transient failure; no
+//!    partial file is stored), so the record fails in time to release its claim and answer;
 //! 5. the event goes to its queue (the queue's target from the config, or `events.fifo`) in
 //!    the same message group, with the `event_id` as the de-duplication id;
 //! 6. the claim is completed. Only then is the record done (the batch runner reports it so).
 
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
+use std::time::Duration;
 
 use switchboard_shared::config::{
     ConfigCache, MediaSettings, Retention, TenantConfig, TenantConfigSource, TenantId,
 };
 use switchboard_shared::contract::{EventBody, InboundEvent, MediaStatus};
+use switchboard_shared::deadline::Deadline;
 use switchboard_shared::error::{Classify, Retry};
 use switchboard_shared::sqs::escape_for_sqs;
 use switchboard_shared::state::delivery::{Decision, DeliveryStatusStore};
@@ -31,6 +35,10 @@ use crate::links::MediaLinks;
 use crate::media::{ItemPlace, Limits, store_item};
 use crate::settings::Settings;
 use crate::store::MediaStore;
+
+/// Kept back from the deadline when media is fetched: for the links, the send to the queue and
+/// completing (or releasing) the claim, each a call or two to AWS.
+pub const FORWARD_RESERVE: Duration = Duration::from_secs(3);
 
 /// A record as the batch runner hands it over.
 #[derive(Debug, Clone)]
@@ -161,10 +169,12 @@ where
         &self.enricher
     }
 
+    /// Handles one record; its media downloads end by `deadline` less [`FORWARD_RESERVE`].
     pub async fn handle(
         &self,
         record: Record<'_>,
         now: DateTime<Utc>,
+        deadline: &Deadline,
     ) -> Result<Outcome, StageError> {
         let event: InboundEvent = serde_json::from_str(record.body)
             .map_err(|err| StageError::NotAnEvent(err.to_string()))?;
@@ -187,7 +197,10 @@ where
             }
             Claim::Busy { .. } => return Err(StageError::Busy(event_id)),
         }
-        match self.complete_and_forward(event, record.group_id, now).await {
+        match self
+            .complete_and_forward(event, record.group_id, now, deadline)
+            .await
+        {
             Ok((outcome, result)) => {
                 self.idempotency
                     .complete(
@@ -215,6 +228,7 @@ where
         mut event: InboundEvent,
         group_id: &str,
         now: DateTime<Utc>,
+        deadline: &Deadline,
     ) -> Result<(Outcome, String), StageError> {
         let event_id = event.event_id.clone();
         let tenant = self.tenant_of(&event).await?;
@@ -248,6 +262,8 @@ where
                 max_bytes: media.max_bytes.min(self.settings.max_media_bytes),
                 media,
             };
+            let media_deadline =
+                Deadline::after(deadline.remaining().saturating_sub(FORWARD_RESERVE));
             for (index, item) in message.media.iter_mut().enumerate() {
                 if item.status != MediaStatus::Pending {
                     continue;
@@ -258,9 +274,16 @@ where
                     index,
                     now,
                 };
-                store_item(&self.fetcher, &self.store, &limits, &place, item)
-                    .await
-                    .map_err(StageError::Media)?;
+                store_item(
+                    &self.fetcher,
+                    &self.store,
+                    &limits,
+                    &place,
+                    item,
+                    &media_deadline,
+                )
+                .await
+                .map_err(StageError::Media)?;
             }
             if let Some(links) = &self.links
                 && message

@@ -1,10 +1,12 @@
 //! SQS (Lambda's event source mapping) → the FIFO batch runner → the handler, and the partial
-//! batch response back. The local event-source shell calls [`handle_batch`] the same way.
+//! batch response back. The local event-source shell calls [`handle_batch`] the same way, with
+//! a deadline of its own (the function's timeout, as in Lambda).
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
 use lambda_runtime::{Error, LambdaEvent};
 use switchboard_shared::config::TenantConfigSource;
+use switchboard_shared::deadline::{DEFAULT_MARGIN, Deadline};
 use switchboard_shared::lambda::sqs::{FifoRecord, Outcome as RecordOutcome, batch_response, run};
 use switchboard_shared::state::delivery::DeliveryStatusStore;
 use switchboard_shared::state::idempotency::IdempotencyStore;
@@ -18,6 +20,7 @@ use crate::store::MediaStore;
 pub async fn handle_batch<C, I, D, S, Q, E>(
     stage: &MediaStage<C, I, D, S, Q, E>,
     event: SqsEvent,
+    deadline: Deadline,
 ) -> SqsBatchResponse
 where
     C: TenantConfigSource,
@@ -28,6 +31,7 @@ where
     E: Enrich,
 {
     let concurrency = stage.settings().group_concurrency;
+    let deadline = &deadline;
     let outcomes = run(&event.records, concurrency, |message| async move {
         let record = Record {
             body: message.body.as_deref().unwrap_or_default(),
@@ -35,7 +39,7 @@ where
                 .group_id()
                 .unwrap_or(FifoRecord::message_id(message)),
         };
-        stage.handle(record, Utc::now()).await.map(|_| ())
+        stage.handle(record, Utc::now(), deadline).await.map(|_| ())
     })
     .await;
     for (message, outcome) in event.records.iter().zip(&outcomes) {
@@ -58,7 +62,9 @@ where
     let stage = &stage;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: LambdaEvent<SqsEvent>| async move {
-            Ok::<_, Error>(handle_batch(stage, event.payload).await)
+            // Every record of the batch shares the invocation's time, less a margin to answer.
+            let deadline = Deadline::from_lambda(event.context.deadline(), DEFAULT_MARGIN);
+            Ok::<_, Error>(handle_batch(stage, event.payload, deadline).await)
         },
     ))
     .await

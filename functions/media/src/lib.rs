@@ -43,7 +43,10 @@ pub async fn build(settings: settings::Settings) -> Result<AwsMediaStage, String
     )
     .await;
     let dynamodb = switchboard_shared::aws::dynamodb_client(&sdk);
-    let fetcher = fetch::SafeFetcher::new(settings.address_policy.clone())?;
+    let fetcher = fetch::SafeFetcher::with_timeouts(
+        settings.address_policy.clone(),
+        settings.fetch_timeouts,
+    )?;
     let config = ConfigStore::new(dynamodb.clone(), settings.config_table.clone());
     // Name look-ups are bounded by their own deadline; one attempt never takes all of it.
     let sinch = SinchClient::new(ClientSettings {

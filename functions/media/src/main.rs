@@ -4,6 +4,7 @@
 
 use switchboard_media::lambda_shell;
 use switchboard_media::settings::Settings;
+use switchboard_shared::deadline::{DEFAULT_MARGIN, Deadline};
 use switchboard_shared::lambda::local_sqs::{self, LocalSqsSource};
 use switchboard_shared::settings::Env;
 
@@ -21,6 +22,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         return lambda_shell::run_lambda(stage).await;
     }
     let source = LocalSqsSource::from_env(&Env::process())?;
+    // As in Lambda: the queue's visibility timeout is 6 x the function's timeout.
+    let budget = (source.visibility_timeout / 6).saturating_sub(DEFAULT_MARGIN);
     let sdk = switchboard_shared::aws::load_sdk_config().await;
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -30,7 +33,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         switchboard_shared::aws::sqs_client(&sdk),
         source,
         |event| async move {
-            Ok::<_, std::convert::Infallible>(lambda_shell::handle_batch(stage, event).await)
+            Ok::<_, std::convert::Infallible>(
+                lambda_shell::handle_batch(stage, event, Deadline::after(budget)).await,
+            )
         },
         shutdown,
     )

@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use switchboard_shared::contract::{MediaItem, MediaStatus};
+use switchboard_shared::deadline::Deadline;
 use switchboard_shared::media::download::{download, filename_for};
 
 use crate::fetch::{FetchError, SafeFetcher};
@@ -39,13 +40,15 @@ fn fail(item: &mut MediaItem, reason: String) {
     item.failure_reason = Some(reason);
 }
 
-/// Completes `item` in place, or says the record must be retried.
+/// Completes `item` in place, or says the record must be retried (also when `deadline` cuts the
+/// download off: nothing is stored then).
 pub async fn store_item<S: MediaStore>(
     fetcher: &SafeFetcher,
     store: &S,
     limits: &Limits<'_>,
     place: &ItemPlace<'_>,
     item: &mut MediaItem,
+    deadline: &Deadline,
 ) -> Result<(), FetchError> {
     let filename = filename_for(item.filename.as_deref(), &item.source_url);
     let key = object_key(
@@ -55,7 +58,17 @@ pub async fn store_item<S: MediaStore>(
         &filename,
         place.now,
     );
-    match download(fetcher, store, limits, &item.source_url, &key, &filename).await {
+    match download(
+        fetcher,
+        store,
+        limits,
+        &item.source_url,
+        &key,
+        &filename,
+        deadline,
+    )
+    .await
+    {
         Ok(stored) => {
             item.status = MediaStatus::Stored;
             item.s3_key = Some(key);

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use switchboard_shared::config::DEFAULT_CACHE_TTL;
 use switchboard_shared::media::address_policy::AddressPolicy;
+use switchboard_shared::media::fetch::FetchTimeouts;
 use switchboard_shared::settings::Env;
 pub use switchboard_shared::settings::SettingsError;
 
@@ -28,6 +29,10 @@ pub struct Settings {
     pub max_media_bytes: u64,
     /// The most a display-name look-up at Sinch may take (all its calls together).
     pub name_lookup_timeout: Duration,
+    /// Connecting to a media host, and its silences (before the headers, between reads):
+    /// `SWITCHBOARD_MEDIA_CONNECT_TIMEOUT_MS`, `SWITCHBOARD_MEDIA_READ_TIMEOUT_MS`. The total is
+    /// bounded by the invocation's deadline.
+    pub fetch_timeouts: FetchTimeouts,
     /// Loopback endpoints a local run may fetch media from (`SWITCHBOARD_MEDIA_ALLOW_LOCAL`).
     pub address_policy: AddressPolicy,
     /// Agents' links for stored items; without it `url` stays empty (tests of other rows).
@@ -80,6 +85,27 @@ fn link_settings<F: Fn(&str) -> Option<String>>(
     }))
 }
 
+/// Below 100 ms a healthy host on a busy network would fail; a read timeout past the function's
+/// 60 s timeout could never fire (the deadline would come first).
+fn fetch_timeouts<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<FetchTimeouts, SettingsError> {
+    let defaults = FetchTimeouts::default();
+    let millis = |d: Duration| d.as_millis() as u64;
+    Ok(FetchTimeouts {
+        connect: Duration::from_millis(env.number(
+            "SWITCHBOARD_MEDIA_CONNECT_TIMEOUT_MS",
+            millis(defaults.connect),
+            100..=30_000,
+        )?),
+        read: Duration::from_millis(env.number(
+            "SWITCHBOARD_MEDIA_READ_TIMEOUT_MS",
+            millis(defaults.read),
+            100..=60_000,
+        )?),
+    })
+}
+
 impl Settings {
     pub fn from_env() -> Result<Settings, SettingsError> {
         Settings::from(&Env::process())
@@ -123,6 +149,7 @@ impl Settings {
                 2000,
                 100..=10_000,
             )?),
+            fetch_timeouts: fetch_timeouts(env)?,
             address_policy: AddressPolicy::with_allowed_local(&allow_local).map_err(|problem| {
                 SettingsError::Invalid {
                     name: "SWITCHBOARD_MEDIA_ALLOW_LOCAL",
@@ -156,6 +183,32 @@ mod tests {
         assert_eq!(settings.max_media_bytes, DEFAULT_MAX_MEDIA_BYTES);
         assert_eq!(settings.name_lookup_timeout, Duration::from_secs(2));
         assert_eq!(settings.address_policy, AddressPolicy::default());
+        assert_eq!(
+            settings.fetch_timeouts,
+            FetchTimeouts {
+                connect: Duration::from_secs(5),
+                read: Duration::from_secs(20)
+            }
+        );
+    }
+
+    #[test]
+    fn fetch_timeouts_are_read_in_milliseconds_and_bounded() {
+        let short = settings(&[
+            ("SWITCHBOARD_MEDIA_CONNECT_TIMEOUT_MS", "250"),
+            ("SWITCHBOARD_MEDIA_READ_TIMEOUT_MS", "300"),
+        ])
+        .unwrap();
+        assert_eq!(short.fetch_timeouts.connect, Duration::from_millis(250));
+        assert_eq!(short.fetch_timeouts.read, Duration::from_millis(300));
+        for (name, value) in [
+            ("SWITCHBOARD_MEDIA_CONNECT_TIMEOUT_MS", "0"),
+            ("SWITCHBOARD_MEDIA_READ_TIMEOUT_MS", "600000"),
+            ("SWITCHBOARD_MEDIA_READ_TIMEOUT_MS", "soon"),
+        ] {
+            let err = settings(&[(name, value)]).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
     }
 
     #[test]

@@ -184,6 +184,7 @@ async fn forward(stage: &Stage, body: &str) -> String {
                 group_id: "g",
             },
             now,
+            &switchboard_shared::deadline::Deadline::after(std::time::Duration::from_secs(60)),
         )
         .await
         .expect("forwarded, whatever the look-up did");

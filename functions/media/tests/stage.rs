@@ -1,9 +1,16 @@
 //! The inbound stage on in-memory ports and a local HTTP server that serves files of several
 //! types, missing and failing ones, false claims, lies about length, and redirects (also to
-//! addresses that must never be fetched). One test per row of the failure table this stage owns.
+//! addresses that must never be fetched); and a raw TCP server for what a well-behaved HTTP
+//! server never does: bodies that stall, drip, stop short of their Content-Length or end in a
+//! reset, and a host that accepts the connection but never answers. One test per row of the
+//! failure table this stage owns.
+//!
+//! Timeouts are set short here (a 300 ms read timeout) so a stalled host fails fast; the tests
+//! assert what becomes of the record, never how long it took.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use bytes::Bytes;
 use chrono::{TimeZone, Utc};
@@ -22,6 +29,7 @@ use switchboard_media::{MediaStage, Outcome, Record};
 use switchboard_shared::config::credentials::MemoryCredentials;
 use switchboard_shared::config::memory::{MemoryConfigSource, sample_tenant};
 use switchboard_shared::contract::{EventBody, InboundEvent, MediaStatus};
+use switchboard_shared::deadline::Deadline;
 use switchboard_shared::media::address_policy::AddressPolicy;
 use switchboard_shared::state::delivery::MemoryDeliveryStatus;
 use switchboard_shared::state::idempotency::MemoryIdempotency;
@@ -75,6 +83,7 @@ async fn serve(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infa
         }
         "/missing" => reply(404, "text/plain", b"no".to_vec()),
         "/flaky" => reply(503, "text/plain", b"later".to_vec()),
+        "/throttled" => reply(429, "text/plain", b"slow down".to_vec()),
         "/to-metadata" => redirect("http://169.254.169.254/latest/meta-data/".into()),
         "/to-private" => redirect("https://10.0.0.1/x.png".into()),
         "/to-image" => redirect("/image.png".into()),
@@ -104,8 +113,126 @@ async fn file_server() -> SocketAddr {
     addr
 }
 
+/// A PDF of `len` bytes (its head sniffs as a PDF), the same for a given length.
+fn pdf_of(len: usize) -> Vec<u8> {
+    let mut body = PDF.to_vec();
+    body.extend((0..len.saturating_sub(PDF.len())).map(|i| (i % 251) as u8));
+    body.truncate(len);
+    body
+}
+
+/// Past the bytes sniffed for the type, so a failure comes once the upload has begun.
+const SENT_BEFORE_TROUBLE: usize = 2000;
+/// The slow body: this many chunks, with a pause between them shorter than the read timeout.
+const SLOW_CHUNKS: usize = 30;
+const SLOW_CHUNK: usize = 100;
+
+fn pdf_headers(length: u64) -> String {
+    format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/pdf\r\ncontent-length: {length}\r\nconnection: close\r\n\r\n"
+    )
+}
+
+/// Behaviours no HTTP library would produce, written byte by byte. The path of the request
+/// line picks one.
+async fn misbehave(mut stream: tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut request = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => request.extend_from_slice(&buf[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&request).into_owned();
+    let path = text.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    let forever = || tokio::time::sleep(Duration::from_secs(3600));
+    match path.as_str() {
+        // The headers and the start of the body, then silence with the connection open.
+        "/stall" => {
+            let _ = stream.write_all(pdf_headers(10_000).as_bytes()).await;
+            let _ = stream
+                .write_all(&pdf_of(10_000)[..SENT_BEFORE_TROUBLE])
+                .await;
+            forever().await;
+        }
+        // Every chunk in time; the whole takes far longer than one read timeout.
+        "/slow" => {
+            let body = pdf_of(SLOW_CHUNKS * SLOW_CHUNK);
+            let _ = stream
+                .write_all(pdf_headers(body.len() as u64).as_bytes())
+                .await;
+            for chunk in body.chunks(SLOW_CHUNK) {
+                if stream.write_all(chunk).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        // A byte at a time, for ever (the length is under the limit, so it is not refused
+        // up front): never idle long enough for the read timeout.
+        "/drip" => {
+            let _ = stream.write_all(pdf_headers(900_000).as_bytes()).await;
+            let _ = stream.write_all(&pdf_of(SENT_BEFORE_TROUBLE)).await;
+            loop {
+                if stream.write_all(b"x").await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        // Promises 10 000 bytes, sends 2 000, closes.
+        "/short" => {
+            let _ = stream.write_all(pdf_headers(10_000).as_bytes()).await;
+            let _ = stream
+                .write_all(&pdf_of(10_000)[..SENT_BEFORE_TROUBLE])
+                .await;
+            let _ = stream.shutdown().await;
+        }
+        // Announces more than any limit, then sends nothing: reading the body would stall.
+        "/huge" => {
+            let _ = stream
+                .write_all(pdf_headers(50 * 1024 * 1024 * 1024).as_bytes())
+                .await;
+            forever().await;
+        }
+        // The start of the body, then a TCP reset (a zero linger turns the close into an RST).
+        "/reset" => {
+            let _ = stream.write_all(pdf_headers(10_000).as_bytes()).await;
+            let _ = stream
+                .write_all(&pdf_of(10_000)[..SENT_BEFORE_TROUBLE])
+                .await;
+            let _ = stream.flush().await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let _ = stream.set_zero_linger();
+            drop(stream);
+        }
+        // Reads the request and never says a word.
+        _ => forever().await,
+    }
+}
+
+async fn raw_server() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(misbehave(stream));
+        }
+    });
+    addr
+}
+
 fn settings(allow: &str) -> Settings {
-    let pairs = [
+    settings_with(allow, &[])
+}
+
+fn settings_with(allow: &str, extra: &[(&'static str, &str)]) -> Settings {
+    let mut pairs = vec![
         ("SWITCHBOARD_CONFIG_TABLE", "config".to_owned()),
         ("SWITCHBOARD_STATE_TABLE", "state".to_owned()),
         (
@@ -116,6 +243,7 @@ fn settings(allow: &str) -> Settings {
         ("SWITCHBOARD_MAX_MEDIA_BYTES", (1024 * 1024).to_string()),
         ("SWITCHBOARD_MEDIA_ALLOW_LOCAL", allow.to_owned()),
     ];
+    pairs.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
     Settings::from_lookup(|name| {
         pairs
             .iter()
@@ -127,7 +255,24 @@ fn settings(allow: &str) -> Settings {
 
 async fn stage() -> (Stage, SocketAddr) {
     let addr = file_server().await;
-    let settings = settings(&addr.to_string());
+    (stage_for(settings(&addr.to_string())), addr)
+}
+
+/// A stage with a 300 ms read timeout, the file server and the misbehaving one.
+async fn impatient_stage() -> (Stage, SocketAddr, SocketAddr) {
+    let files = file_server().await;
+    let raw = raw_server().await;
+    let settings = settings_with(
+        &format!("{files},{raw}"),
+        &[
+            ("SWITCHBOARD_MEDIA_READ_TIMEOUT_MS", "300"),
+            ("SWITCHBOARD_MEDIA_CONNECT_TIMEOUT_MS", "1000"),
+        ],
+    );
+    (stage_for(settings), files, raw)
+}
+
+fn stage_for(settings: Settings) -> Stage {
     let config = MemoryConfigSource::default();
     let mut tenant = sample_tenant("acme");
     tenant["queues"] = serde_json::json!([{
@@ -135,8 +280,10 @@ async fn stage() -> (Stage, SocketAddr) {
         "target_queue_url": "http://sqs/acme-whatsapp.fifo"
     }]);
     config.insert(tenant);
-    let fetcher = SafeFetcher::new(settings.address_policy.clone()).unwrap();
-    let stage = MediaStage::new(
+    let fetcher =
+        SafeFetcher::with_timeouts(settings.address_policy.clone(), settings.fetch_timeouts)
+            .unwrap();
+    MediaStage::new(
         config,
         MemoryIdempotency::default(),
         MemoryDeliveryStatus::default(),
@@ -152,8 +299,7 @@ async fn stage() -> (Stage, SocketAddr) {
             std::time::Duration::from_secs(1),
         ),
         settings,
-    );
-    (stage, addr)
+    )
 }
 
 fn media_event(event_id: &str, urls: &[String]) -> String {
@@ -192,6 +338,14 @@ async fn handle(
     stage: &Stage,
     body: &str,
 ) -> Result<Outcome, switchboard_media::handler::StageError> {
+    handle_within(stage, body, Deadline::after(Duration::from_secs(60))).await
+}
+
+async fn handle_within(
+    stage: &Stage,
+    body: &str,
+    deadline: Deadline,
+) -> Result<Outcome, switchboard_media::handler::StageError> {
     let now = Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap();
     stage
         .handle(
@@ -200,6 +354,7 @@ async fn handle(
                 group_id: "acme/c/01CONV",
             },
             now,
+            &deadline,
         )
         .await
 }
@@ -431,4 +586,136 @@ async fn a_stored_item_carries_an_agent_link_until_the_end_of_the_tenants_retent
         (media[1].url.clone(), media[1].url_expires_at),
         (None, None)
     );
+}
+
+/// A record whose media fails transiently: it fails (to be retried), nothing is forwarded or
+/// stored, and its claim is released (the retry, once the media can be had, is forwarded).
+/// Returns the reason.
+async fn assert_transient(stage: &Stage, files: SocketAddr, event_id: &str, url: String) -> String {
+    use switchboard_media::fetch::FetchError;
+    use switchboard_media::handler::StageError;
+    let err = handle(stage, &media_event(event_id, std::slice::from_ref(&url)))
+        .await
+        .unwrap_err();
+    let StageError::Media(FetchError::Transient(reason)) = err else {
+        panic!("{url}: not a transient media failure: {err:?}");
+    };
+    assert!(stage.queue().sent().is_empty(), "{url}: nothing forwarded");
+    assert!(
+        stage.store().objects.lock().unwrap().is_empty(),
+        "{url}: no object, not even a partial one"
+    );
+    let retry = media_event(event_id, &[format!("http://{files}/image.png")]);
+    assert!(
+        matches!(
+            handle(stage, &retry).await.unwrap(),
+            Outcome::Forwarded { .. }
+        ),
+        "{url}: the claim was released"
+    );
+    reason
+}
+
+#[tokio::test]
+async fn a_body_that_stalls_after_the_headers_is_a_transient_failure() {
+    let (stage, files, raw) = impatient_stage().await;
+    let reason = assert_transient(&stage, files, "ev-stall", format!("http://{raw}/stall")).await;
+    assert!(
+        !reason.contains(switchboard_shared::media::download::OUT_OF_TIME),
+        "the read timeout, not the deadline: {reason}"
+    );
+}
+
+#[tokio::test]
+async fn a_host_that_accepts_the_connection_but_never_answers_is_a_transient_failure() {
+    let (stage, files, raw) = impatient_stage().await;
+    let reason = assert_transient(&stage, files, "ev-silent", format!("http://{raw}/silent")).await;
+    assert!(
+        !reason.contains(switchboard_shared::media::download::OUT_OF_TIME),
+        "the read timeout, not the deadline: {reason}"
+    );
+}
+
+#[tokio::test]
+async fn a_content_length_that_promises_more_than_is_sent_is_a_transient_failure() {
+    let (stage, files, raw) = impatient_stage().await;
+    assert_transient(&stage, files, "ev-short", format!("http://{raw}/short")).await;
+}
+
+#[tokio::test]
+async fn a_connection_reset_mid_body_is_a_transient_failure() {
+    let (stage, files, raw) = impatient_stage().await;
+    assert_transient(&stage, files, "ev-reset", format!("http://{raw}/reset")).await;
+}
+
+#[tokio::test]
+async fn a_429_is_a_transient_failure() {
+    let (stage, files, _) = impatient_stage().await;
+    let reason =
+        assert_transient(&stage, files, "ev-429", format!("http://{files}/throttled")).await;
+    assert!(reason.contains("429"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_download_still_running_at_the_deadline_is_cut_off_and_nothing_is_stored() {
+    use switchboard_media::handler::FORWARD_RESERVE;
+    let (stage, files, raw) = impatient_stage().await;
+    // The body never ends but is never idle: only the deadline stops it.
+    let err = handle_within(
+        &stage,
+        &media_event("ev-drip", &[format!("http://{raw}/drip")]),
+        Deadline::after(FORWARD_RESERVE + Duration::from_millis(500)),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(switchboard_shared::media::download::OUT_OF_TIME),
+        "{err}"
+    );
+    assert!(stage.queue().sent().is_empty());
+    assert!(stage.store().objects.lock().unwrap().is_empty());
+    let retry = media_event("ev-drip", &[format!("http://{files}/image.png")]);
+    assert!(matches!(
+        handle(&stage, &retry).await.unwrap(),
+        Outcome::Forwarded { .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_slow_but_steady_body_is_stored_whole() {
+    let (stage, _, raw) = impatient_stage().await;
+    handle(
+        &stage,
+        &media_event("ev-slow", &[format!("http://{raw}/slow")]),
+    )
+    .await
+    .unwrap();
+    let media = items(&forwarded(&stage)[0]);
+    assert_eq!(media[0].status, MediaStatus::Stored, "{:?}", media[0]);
+    let key = media[0].s3_key.clone().unwrap();
+    let objects = stage.store().objects.lock().unwrap().clone();
+    assert!(
+        objects[&key].1 == pdf_of(SLOW_CHUNKS * SLOW_CHUNK),
+        "the exact bytes"
+    );
+    assert_eq!(media[0].size_bytes, Some((SLOW_CHUNKS * SLOW_CHUNK) as u64));
+}
+
+#[tokio::test]
+async fn a_content_length_over_the_limit_fails_the_item_before_the_body_is_read() {
+    let (stage, _, raw) = impatient_stage().await;
+    // The server sends no body at all: reading it would end in the read timeout (transient),
+    // so a permanent failure shows the header alone decided.
+    handle(
+        &stage,
+        &media_event("ev-huge", &[format!("http://{raw}/huge")]),
+    )
+    .await
+    .unwrap();
+    let media = items(&forwarded(&stage)[0]);
+    assert_eq!(media[0].status, MediaStatus::Failed);
+    let reason = media[0].failure_reason.clone().unwrap_or_default();
+    assert!(reason.contains("larger than the limit"), "{reason}");
+    assert!(stage.store().objects.lock().unwrap().is_empty());
 }

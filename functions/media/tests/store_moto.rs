@@ -1,6 +1,7 @@
 //! Streaming into S3 against moto: a small file is one PutObject, a file over one part is a
 //! multipart upload whose bytes, type and checksum come back exactly; an aborted upload leaves
-//! no object.
+//! no object. And a download whose body fails after its first part is in S3 (a Content-Length
+//! that lies, a body cut off by the deadline) leaves no object and no open multipart upload.
 
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
@@ -111,4 +112,114 @@ async fn an_aborted_upload_leaves_nothing() {
         .await
         .expect("list");
     assert!(uploads.uploads.unwrap_or_default().is_empty());
+}
+
+/// Serves a PDF that promises two parts and sends one and a bit: `/short` then closes,
+/// `/drip` goes on a byte at a time for ever.
+async fn failing_server() -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let drip = String::from_utf8_lossy(&request).contains("GET /drip ");
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/pdf\r\ncontent-length: {}\r\n\r\n",
+                    2 * PART_SIZE
+                );
+                let mut body = b"%PDF-1.4\n".to_vec();
+                body.resize(PART_SIZE + 1000, b'x');
+                if stream.write_all(head.as_bytes()).await.is_err()
+                    || stream.write_all(&body).await.is_err()
+                {
+                    return;
+                }
+                if !drip {
+                    return;
+                }
+                loop {
+                    if stream.write_all(b"x").await.is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_download_that_fails_after_its_first_part_leaves_no_object_and_no_open_upload() {
+    use switchboard_shared::config::MediaSettings;
+    use switchboard_shared::deadline::Deadline;
+    use switchboard_shared::media::address_policy::AddressPolicy;
+    use switchboard_shared::media::download::{Limits, OUT_OF_TIME, download};
+    use switchboard_shared::media::fetch::{FetchError, SafeFetcher};
+    let (client, bucket) = bucket().await;
+    let store = S3MediaStore::new(client.clone(), &bucket);
+    let addr = failing_server().await;
+    let fetcher =
+        SafeFetcher::new(AddressPolicy::with_allowed_local(&addr.to_string()).unwrap()).unwrap();
+    let media = MediaSettings::default();
+    let limits = Limits {
+        max_bytes: media.max_bytes,
+        media: &media,
+    };
+    // The lie: the body ends at half its Content-Length.
+    let short = download(
+        &fetcher,
+        &store,
+        &limits,
+        &format!("http://{addr}/short"),
+        "inbound/acme/short.pdf",
+        "short.pdf",
+        &Deadline::after(std::time::Duration::from_secs(60)),
+    )
+    .await;
+    assert!(matches!(short, Err(FetchError::Transient(_))), "{short:?}");
+    // Never idle, never done: the deadline stops it (after the first part went to S3).
+    let cut = download(
+        &fetcher,
+        &store,
+        &limits,
+        &format!("http://{addr}/drip"),
+        "inbound/acme/drip.pdf",
+        "drip.pdf",
+        &Deadline::after(std::time::Duration::from_secs(5)),
+    )
+    .await;
+    assert_eq!(cut, Err(FetchError::Transient(OUT_OF_TIME.into())));
+    let listed = client
+        .list_objects_v2()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("list");
+    assert!(
+        listed.contents.unwrap_or_default().is_empty(),
+        "no object, not even a partial one"
+    );
+    let uploads = client
+        .list_multipart_uploads()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("list");
+    assert!(
+        uploads.uploads.unwrap_or_default().is_empty(),
+        "the multipart uploads were aborted"
+    );
 }

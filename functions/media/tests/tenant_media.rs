@@ -280,6 +280,7 @@ async fn handle(
                 group_id: "acme/c/01CONV",
             },
             now(),
+            &switchboard_shared::deadline::Deadline::after(std::time::Duration::from_secs(60)),
         )
         .await
 }

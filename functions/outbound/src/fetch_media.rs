@@ -8,8 +8,9 @@
 //!
 //! A permanent failure (404, blocked address, too large, a type not accepted) is the command's:
 //! a failed `send_result`. A transient one (timeout, 429, 5xx, S3 unavailable, no time left in
-//! the invocation) fails the record, which comes back. Copies stored before a failure stay until
-//! retention removes them (they are never sent, and their keys are unguessable).
+//! the invocation) fails the record, which comes back. A copy cut off midway is never stored;
+//! whole copies stored before a failure stay until retention removes them (they are never sent,
+//! and their keys are unguessable).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -83,7 +84,7 @@ pub async fn fetch_media<M: OutboundObjects>(
         media,
     };
     let mut copies: BTreeMap<&str, String> = BTreeMap::new();
-    for (index, item) in urls.iter().enumerate() {
+    for item in urls {
         let host = url::Url::parse(&item.url)
             .ok()
             .and_then(|url| url.host_str().map(str::to_owned))
@@ -91,29 +92,19 @@ pub async fn fetch_media<M: OutboundObjects>(
         let filename = filename_for(item.filename.as_deref(), &item.url);
         let key = fetched_key(place.tenant, &filename, place.now);
         let budget = Deadline::after(deadline.remaining().saturating_sub(SEND_RESERVE));
-        // A multipart upload cut short here is left incomplete; the bucket's lifecycle rule
-        // removes those.
-        let stored = budget
-            .run(
-                "fetching media",
-                download(fetcher, objects, &limits, &item.url, &key, &filename),
-            )
-            .await
-            .map_err(|_| {
-                FetchError::Transient(format!(
-                    "media {} of {} (from {host}) did not arrive within the invocation's time",
-                    index + 1,
-                    urls.len()
-                ))
-            })?
-            .map_err(|err| match err {
-                FetchError::Permanent(reason) => {
-                    FetchError::Permanent(format!("fetching media from {host}: {reason}"))
-                }
-                FetchError::Transient(reason) => {
-                    FetchError::Transient(format!("fetching media from {host}: {reason}"))
-                }
-            })?;
+        // The download stops at this budget and then aborts its upload: nothing half-stored.
+        let stored = download(
+            fetcher, objects, &limits, &item.url, &key, &filename, &budget,
+        )
+        .await
+        .map_err(|err| match err {
+            FetchError::Permanent(reason) => {
+                FetchError::Permanent(format!("fetching media from {host}: {reason}"))
+            }
+            FetchError::Transient(reason) => {
+                FetchError::Transient(format!("fetching media from {host}: {reason}"))
+            }
+        })?;
         let public = public_url(place.public_base, &key).ok_or_else(|| {
             FetchError::Permanent("the public media URL cannot take a path".into())
         })?;

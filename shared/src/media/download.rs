@@ -6,11 +6,19 @@
 //!
 //! A failure says whether it can pass: [`FetchError::Permanent`] (a 404, a blocked address, a
 //! file too large or of a type not accepted) carries a reason a person can read;
-//! [`FetchError::Transient`] (a timeout, a 5xx, S3 unavailable) means "try the record again".
+//! [`FetchError::Transient`] (a timeout, a 5xx, S3 unavailable, no time left) means "try the
+//! record again".
+//!
+//! The whole download runs under the caller's [`Deadline`]: the fetcher's connect and read
+//! timeouts catch a host that stops answering, the deadline a host that answers too slowly for
+//! the invocation (a slow but steady body never trips a read timeout). Cut off, a download is a
+//! transient failure that leaves no object and no open multipart upload behind: a file stored
+//! in part is never handed on.
 
 use bytes::Bytes;
 
 use crate::config::MediaSettings;
+use crate::deadline::{Deadline, DeadlineExceeded};
 use crate::media::fetch::{FetchError, SafeFetcher, classify};
 use crate::media::store::{MediaStore, Upload};
 
@@ -118,6 +126,14 @@ fn read_failed(err: reqwest::Error) -> FetchError {
     }
 }
 
+/// The reason given when the deadline cuts a download off (the URL is never in it: it may be
+/// signed).
+pub const OUT_OF_TIME: &str = "the media did not arrive within the invocation's time";
+
+fn out_of_time(_: DeadlineExceeded) -> FetchError {
+    FetchError::Transient(OUT_OF_TIME.into())
+}
+
 fn too_large(limits: &Limits<'_>) -> FetchError {
     FetchError::Permanent(format!(
         "the file is larger than the limit of {} bytes",
@@ -125,8 +141,9 @@ fn too_large(limits: &Limits<'_>) -> FetchError {
     ))
 }
 
-/// Fetches `url` and stores it under `key` (with `filename` in its Content-Disposition). Nothing
-/// is left under `key` when it fails (a multipart upload is aborted).
+/// Fetches `url` and stores it under `key` (with `filename` in its Content-Disposition), all of
+/// it before `deadline`. Nothing is left under `key` when it fails (a multipart upload is
+/// aborted).
 pub async fn download<S: MediaStore>(
     fetcher: &SafeFetcher,
     store: &S,
@@ -134,8 +151,15 @@ pub async fn download<S: MediaStore>(
     url: &str,
     key: &str,
     filename: &str,
+    deadline: &Deadline,
 ) -> Result<Downloaded, FetchError> {
-    let mut response = fetcher.get_within(url, &limits.media.allowed_hosts).await?;
+    let mut response = deadline
+        .run(
+            "fetching media",
+            fetcher.get_within(url, &limits.media.allowed_hosts),
+        )
+        .await
+        .map_err(out_of_time)??;
     if response
         .content_length()
         .is_some_and(|length| length > limits.max_bytes)
@@ -150,15 +174,21 @@ pub async fn download<S: MediaStore>(
     // Enough of the start to sniff; kept, then written first.
     let mut head: Vec<u8> = Vec::new();
     let mut ended = false;
-    while head.len() < SNIFF_BYTES {
-        match response.chunk().await.map_err(read_failed)? {
-            Some(chunk) => head.extend_from_slice(&chunk),
-            None => {
-                ended = true;
-                break;
+    deadline
+        .run("fetching media", async {
+            while head.len() < SNIFF_BYTES {
+                match response.chunk().await.map_err(read_failed)? {
+                    Some(chunk) => head.extend_from_slice(&chunk),
+                    None => {
+                        ended = true;
+                        break;
+                    }
+                }
             }
-        }
-    }
+            Ok::<(), FetchError>(())
+        })
+        .await
+        .map_err(out_of_time)??;
     let content_type = match decide_content_type(claimed.as_deref(), &head) {
         Ok(content_type) if limits.media.allows_type(&content_type) => content_type,
         Ok(content_type) => {
@@ -170,7 +200,7 @@ pub async fn download<S: MediaStore>(
     };
     let mut upload = store.begin(key, &content_type, filename);
     let mut size = head.len() as u64;
-    let streamed: Result<(), FetchError> = async {
+    let streamed = deadline.run("fetching media", async {
         if size > limits.max_bytes {
             return Err(too_large(limits));
         }
@@ -191,17 +221,26 @@ pub async fn download<S: MediaStore>(
                     .map_err(|e| FetchError::Transient(e.to_string()))?;
             }
         }
-        Ok(())
-    }
-    .await;
-    if let Err(err) = streamed {
+        Ok::<(), FetchError>(())
+    });
+    // Cut off by the deadline, the stream future is dropped mid-read; the upload it wrote to
+    // is still ours to abort.
+    if let Err(err) = streamed.await.map_err(out_of_time).and_then(|done| done) {
         upload.abort().await;
         return Err(err);
     }
-    let stored = upload.finish().await.map_err(|err| {
-        tracing::warn!(error = %err, "storing media failed");
-        FetchError::Transient(err.to_string())
-    })?;
+    // Completing the upload is the last step; cut off here, S3 may or may not complete it.
+    // Either way the caller hears "transient" and never hands the key on; the retry stores the
+    // file again (the stage under the same key), and an upload left open is removed by the
+    // bucket's lifecycle rule.
+    let stored = deadline
+        .run("storing media", upload.finish())
+        .await
+        .map_err(out_of_time)?
+        .map_err(|err| {
+            tracing::warn!(error = %err, "storing media failed");
+            FetchError::Transient(err.to_string())
+        })?;
     Ok(Downloaded {
         content_type,
         size_bytes: stored.size_bytes,

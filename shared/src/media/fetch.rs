@@ -6,7 +6,9 @@
 //!   inside the resolver reqwest itself uses (a name that resolves to a private address, even
 //!   on the second lookup, is refused), and IP literals in URLs, which skip the resolver, are
 //!   checked before each request;
-//! - at most 3 redirects, each checked the same way; no proxy; connect and read timeouts;
+//! - at most 3 redirects, each checked the same way; no proxy; a connect timeout and a read
+//!   (idle) timeout here ([`FetchTimeouts`]), and a total bound, the invocation's deadline,
+//!   around the whole download (`crate::media::download`);
 //! - a tenant's host allow-list (`media.allowed_hosts`), when it has one, on the URL and on
 //!   every redirect: a host off the list is never contacted.
 //!
@@ -25,6 +27,24 @@ use crate::config::media::host_allowed;
 use crate::media::address_policy::AddressPolicy;
 
 pub const MAX_REDIRECTS: usize = 3;
+
+/// How long a connection may take to open, and how long the host may stay silent (before the
+/// headers or between two reads of the body). A slow but steady body is not cut off here: the
+/// invocation's deadline bounds the total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FetchTimeouts {
+    pub connect: Duration,
+    pub read: Duration,
+}
+
+impl Default for FetchTimeouts {
+    fn default() -> Self {
+        FetchTimeouts {
+            connect: Duration::from_secs(5),
+            read: Duration::from_secs(20),
+        }
+    }
+}
 
 /// Why a fetch failed, and whether trying again can help.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -133,6 +153,7 @@ pub fn check_host(url: &Url, allowed_hosts: &[String]) -> Result<(), FetchError>
 pub struct SafeFetcher {
     client: reqwest::Client,
     policy: Arc<AddressPolicy>,
+    timeouts: FetchTimeouts,
     by_hosts: Arc<Mutex<HashMap<Vec<String>, reqwest::Client>>>,
 }
 
@@ -141,12 +162,21 @@ pub struct SafeFetcher {
 const MAX_HOST_LIST_CLIENTS: usize = 64;
 
 impl SafeFetcher {
+    /// With the default timeouts.
     pub fn new(policy: AddressPolicy) -> Result<SafeFetcher, String> {
+        SafeFetcher::with_timeouts(policy, FetchTimeouts::default())
+    }
+
+    pub fn with_timeouts(
+        policy: AddressPolicy,
+        timeouts: FetchTimeouts,
+    ) -> Result<SafeFetcher, String> {
         let policy = Arc::new(policy);
-        let client = build_client(&policy, Vec::new())?;
+        let client = build_client(&policy, timeouts, Vec::new())?;
         Ok(SafeFetcher {
             client,
             policy,
+            timeouts,
             by_hosts: Arc::new(Mutex::new(HashMap::new())),
         })
     }
@@ -188,8 +218,8 @@ impl SafeFetcher {
         if let Some(client) = clients.get(allowed_hosts) {
             return Ok(client.clone());
         }
-        let client =
-            build_client(&self.policy, allowed_hosts.to_vec()).map_err(FetchError::Transient)?;
+        let client = build_client(&self.policy, self.timeouts, allowed_hosts.to_vec())
+            .map_err(FetchError::Transient)?;
         if clients.len() >= MAX_HOST_LIST_CLIENTS {
             clients.clear();
         }
@@ -200,6 +230,7 @@ impl SafeFetcher {
 
 fn build_client(
     policy: &Arc<AddressPolicy>,
+    timeouts: FetchTimeouts,
     allowed_hosts: Vec<String>,
 ) -> Result<reqwest::Client, String> {
     let redirect_policy = Arc::clone(policy);
@@ -221,8 +252,8 @@ fn build_client(
                 Err(err) => attempt.error(err),
             }
         }))
-        .connect_timeout(Duration::from_secs(5))
-        .read_timeout(Duration::from_secs(20))
+        .connect_timeout(timeouts.connect)
+        .read_timeout(timeouts.read)
         .user_agent("switchboard-media/1")
         .build()
         .map_err(|err| format!("cannot build the media HTTP client: {err}"))
