@@ -40,13 +40,7 @@ use crate::store::MediaStore;
 /// completing (or releasing) the claim, each a call or two to AWS.
 pub const FORWARD_RESERVE: Duration = Duration::from_secs(3);
 
-/// A record as the batch runner hands it over.
-#[derive(Debug, Clone)]
-pub struct Record<'a> {
-    pub body: &'a str,
-    /// The record's message group on `ingest.fifo`, kept on the target queue.
-    pub group_id: &'a str,
-}
+pub use switchboard_shared::lambda::sqs::Record;
 
 /// What became of a record that succeeded.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,14 +7,13 @@ use chrono::Utc;
 use lambda_runtime::{Error, LambdaEvent};
 use switchboard_shared::config::TenantConfigSource;
 use switchboard_shared::deadline::{DEFAULT_MARGIN, Deadline};
-use switchboard_shared::lambda::sqs::{FifoRecord, Outcome as RecordOutcome, batch_response, run};
+use switchboard_shared::lambda::sqs::handle_batch as handle_fifo_batch;
 use switchboard_shared::state::delivery::DeliveryStatusStore;
 use switchboard_shared::state::idempotency::IdempotencyStore;
-use tracing::warn;
 
 use crate::enrich::Enrich;
 use crate::forward::EventQueue;
-use crate::handler::{MediaStage, Record};
+use crate::handler::MediaStage;
 use crate::store::MediaStore;
 
 pub async fn handle_batch<C, I, D, S, Q, E>(
@@ -32,22 +31,10 @@ where
 {
     let concurrency = stage.settings().group_concurrency;
     let deadline = &deadline;
-    let outcomes = run(&event.records, concurrency, |message| async move {
-        let record = Record {
-            body: message.body.as_deref().unwrap_or_default(),
-            group_id: message
-                .group_id()
-                .unwrap_or(FifoRecord::message_id(message)),
-        };
+    handle_fifo_batch(&event.records, concurrency, |record| async move {
         stage.handle(record, Utc::now(), deadline).await.map(|_| ())
     })
-    .await;
-    for (message, outcome) in event.records.iter().zip(&outcomes) {
-        if let RecordOutcome::Failed(reason) = outcome {
-            warn!(message_id = FifoRecord::message_id(message), %reason, "record failed; it and the rest of its group come back");
-        }
-    }
-    batch_response(&event.records, &outcomes)
+    .await
 }
 
 pub async fn run_lambda<C, I, D, S, Q, E>(stage: MediaStage<C, I, D, S, Q, E>) -> Result<(), Error>

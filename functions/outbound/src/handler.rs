@@ -46,13 +46,7 @@ use crate::result::{self, About, Service};
 use crate::settings::Settings;
 use switchboard_shared::config::credentials::{CredentialCache, CredentialSource};
 
-/// A record as the batch runner hands it over.
-#[derive(Debug, Clone)]
-pub struct Record<'a> {
-    pub body: &'a str,
-    /// The record's message group on `replies.fifo` (the conversation), kept for the result.
-    pub group_id: &'a str,
-}
+pub use switchboard_shared::lambda::sqs::Record;
 
 /// What became of a record that succeeded.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,16 +8,15 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
 use lambda_runtime::{Error, LambdaEvent};
 use switchboard_shared::config::TenantConfigSource;
+use switchboard_shared::config::credentials::CredentialSource;
 use switchboard_shared::deadline::Deadline;
 use switchboard_shared::event_queue::EventQueue;
-use switchboard_shared::lambda::sqs::{FifoRecord, Outcome as RecordOutcome, batch_response, run};
+use switchboard_shared::lambda::sqs::handle_batch as handle_fifo_batch;
 use switchboard_shared::state::idempotency::IdempotencyStore;
 use switchboard_shared::state::reply_map::ReplyIdMap;
-use tracing::warn;
 
-use crate::handler::{Outbound, Record};
+use crate::handler::Outbound;
 use crate::media::OutboundObjects;
-use switchboard_shared::config::credentials::CredentialSource;
 
 /// Kept back from the invocation's deadline to store results and answer SQS after the last
 /// Sinch call gives up (a DynamoDB write and an SQS send, each with the SDK's own retries).
@@ -40,22 +39,10 @@ where
 {
     let concurrency = outbound.settings().group_concurrency;
     let deadline = &deadline;
-    let outcomes = run(&event.records, concurrency, |message| async move {
-        let record = Record {
-            body: message.body.as_deref().unwrap_or_default(),
-            group_id: message
-                .group_id()
-                .unwrap_or(FifoRecord::message_id(message)),
-        };
+    handle_fifo_batch(&event.records, concurrency, |record| async move {
         outbound.handle(record, now, deadline).await.map(|_| ())
     })
-    .await;
-    for (message, outcome) in event.records.iter().zip(&outcomes) {
-        if let RecordOutcome::Failed(reason) = outcome {
-            warn!(message_id = FifoRecord::message_id(message), %reason, "record failed; it and the rest of its group come back");
-        }
-    }
-    batch_response(&event.records, &outcomes)
+    .await
 }
 
 pub async fn run_lambda<C, K, I, R, M, Q>(outbound: Outbound<C, K, I, R, M, Q>) -> Result<(), Error>

@@ -101,6 +101,44 @@ where
     outcomes
 }
 
+/// A record as a handler sees it: its body, and its message group (on a standard queue, its own
+/// id: a group of one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record<'a> {
+    pub body: &'a str,
+    pub group_id: &'a str,
+}
+
+/// One SQS batch through [`run`]: each message handed to `handle` as a [`Record`], each failure
+/// logged with its reason, and the partial batch response for SQS. What the functions' Lambda
+/// shells and the local event-source shell both call.
+pub async fn handle_batch<'a, F, Fut, E>(
+    messages: &'a [SqsMessage],
+    concurrency: usize,
+    handle: F,
+) -> SqsBatchResponse
+where
+    F: Fn(Record<'a>) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    let outcomes = run(messages, concurrency, |message: &'a SqsMessage| {
+        handle(Record {
+            body: message.body.as_deref().unwrap_or_default(),
+            group_id: message
+                .group_id()
+                .unwrap_or(FifoRecord::message_id(message)),
+        })
+    })
+    .await;
+    for (message, outcome) in messages.iter().zip(&outcomes) {
+        if let Outcome::Failed(reason) = outcome {
+            tracing::warn!(message_id = FifoRecord::message_id(message), %reason, "record failed; it and the rest of its group come back");
+        }
+    }
+    batch_response(messages, &outcomes)
+}
+
 /// The partial batch response for these outcomes: every record not done, in order.
 pub fn batch_response<R: FifoRecord>(records: &[R], outcomes: &[Outcome]) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
