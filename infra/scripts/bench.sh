@@ -47,7 +47,9 @@ if [ "${1:-}" = "--coldstart-under-moto" ]; then
     fi
     expect=$(cat "$events/$binary.expect")
     if [ -z "$seeded" ]; then
-      (set -a; . "$out/stack/$function.env"; set +a; "$admin" seed --file infra/seed/demo.json)
+      # Any environment that names the config table (not every function reads it).
+      config_env=$(grep -l '^SWITCHBOARD_CONFIG_TABLE=' "$out"/stack/*.env | head -n 1)
+      (set -a; . "$config_env"; set +a; "$admin" seed --file infra/seed/demo.json)
       seeded=yes
     fi
     candidate_env=()
