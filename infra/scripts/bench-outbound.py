@@ -179,7 +179,8 @@ def main():
             got = sqs.receive_message(QueueUrl=events, MaxNumberOfMessages=10, WaitTimeSeconds=1)
             for message in got.get("Messages", []):
                 event = json.loads(message["Body"])
-                if event.get("kind") == "send_result":
+                # Only this run's: the events queue may hold others (the cold-start run's).
+                if event.get("kind") == "send_result" and event.get("reply_id", "").startswith(f"bench-{run}-"):
                     results[event["reply_id"]] = event["send_result"]["outcome"]
                 sqs.delete_message(QueueUrl=events, ReceiptHandle=message["ReceiptHandle"])
         elapsed = time.monotonic() - started
