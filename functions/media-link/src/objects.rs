@@ -122,26 +122,32 @@ pub struct MemoryObjects {
 
 impl MemoryObjects {
     pub fn put(&self, key: &str, content_type: &str) {
-        self.objects.lock().expect("not poisoned").insert(
-            key.to_owned(),
-            ObjectInfo {
-                content_type: Some(content_type.to_owned()),
-            },
-        );
+        self.objects
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                key.to_owned(),
+                ObjectInfo {
+                    content_type: Some(content_type.to_owned()),
+                },
+            );
     }
 
     pub fn delete(&self, key: &str) {
-        self.objects.lock().expect("not poisoned").remove(key);
+        self.objects
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
     }
 
     pub fn set_unavailable(&self, unavailable: bool) {
-        *self.unavailable.lock().expect("not poisoned") = unavailable;
+        *self.unavailable.lock().unwrap_or_else(|p| p.into_inner()) = unavailable;
     }
 }
 
 impl MediaObjects for MemoryObjects {
     async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, AwsError> {
-        if *self.unavailable.lock().expect("not poisoned") {
+        if *self.unavailable.lock().unwrap_or_else(|p| p.into_inner()) {
             return Err(AwsError {
                 operation: "HeadObject",
                 code: Some("SlowDown".into()),
@@ -150,7 +156,12 @@ impl MediaObjects for MemoryObjects {
                 message: "SlowDown: please reduce your request rate".into(),
             });
         }
-        Ok(self.objects.lock().expect("not poisoned").get(key).cloned())
+        Ok(self
+            .objects
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned())
     }
 
     async fn presign_get(&self, presign: &Presign<'_>) -> Result<String, AwsError> {

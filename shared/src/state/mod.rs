@@ -16,9 +16,12 @@ pub mod idempotency;
 pub mod names;
 pub mod reply_map;
 
+use std::collections::HashMap;
+
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::error::{AwsError, Classify, Retry};
 
@@ -36,6 +39,40 @@ impl Classify for StateError {
             StateError::Aws(err) => err.retry,
             StateError::Corrupt { .. } => Retry::Permanent,
         }
+    }
+}
+
+/// The record under `pk`/`sk`, or `None` when there is none or it has expired (DynamoDB deletes
+/// late). A record without `expires_at` is corrupt: every writer sets one.
+pub(crate) async fn get_unexpired(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    pk: &str,
+    sk: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<HashMap<String, AttributeValue>>, StateError> {
+    let found = client
+        .get_item()
+        .table_name(table)
+        .key("pk", AttributeValue::S(pk.to_owned()))
+        .key("sk", AttributeValue::S(sk.to_owned()))
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk("GetItem", &err))?;
+    let Some(item) = found.item else {
+        return Ok(None);
+    };
+    let expires_at = item
+        .get("expires_at")
+        .and_then(|value| value.as_n().ok())
+        .and_then(|n| n.parse::<i64>().ok());
+    match expires_at {
+        Some(at) if at >= now.timestamp() => Ok(Some(item)),
+        Some(_) => Ok(None),
+        None => Err(StateError::Corrupt {
+            key: pk.to_owned(),
+            problem: "no expires_at".into(),
+        }),
     }
 }
 

@@ -12,7 +12,7 @@ use std::future::Future;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
-use super::StateError;
+use super::{StateError, get_unexpired};
 use crate::error::AwsError;
 
 /// What a look-up found: the name, or `None` when Sinch knows none.
@@ -74,32 +74,10 @@ impl DisplayNameCache for DynamoDisplayNames {
         now: DateTime<Utc>,
     ) -> Result<Option<CachedName>, StateError> {
         let key = partition_key(tenant, contact);
-        let found = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(key.clone()))
-            .key("sk", AttributeValue::S(SORT_KEY.into()))
-            .send()
-            .await
-            .map_err(|err| AwsError::from_sdk("GetItem", &err))?;
-        let Some(item) = found.item else {
+        let Some(item) = get_unexpired(&self.client, &self.table, &key, SORT_KEY, now).await?
+        else {
             return Ok(None);
         };
-        let expires_at = item
-            .get("expires_at")
-            .and_then(|value| value.as_n().ok())
-            .and_then(|n| n.parse::<i64>().ok());
-        match expires_at {
-            Some(at) if at >= now.timestamp() => {}
-            Some(_) => return Ok(None),
-            None => {
-                return Err(StateError::Corrupt {
-                    key,
-                    problem: "no expires_at".into(),
-                });
-            }
-        }
         match item.get("display_name") {
             None => Ok(Some(CachedName { name: None })),
             Some(AttributeValue::S(name)) => Ok(Some(CachedName {

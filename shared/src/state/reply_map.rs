@@ -10,7 +10,7 @@ use std::future::Future;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
-use super::StateError;
+use super::{StateError, get_unexpired};
 use crate::error::AwsError;
 
 pub trait ReplyIdMap: Send + Sync {
@@ -88,25 +88,10 @@ impl ReplyIdMap for DynamoReplyIdMap {
         now: DateTime<Utc>,
     ) -> Result<Option<String>, StateError> {
         let key = partition_key(tenant, message_id);
-        let found = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(key.clone()))
-            .key("sk", AttributeValue::S(SORT_KEY.into()))
-            .send()
-            .await
-            .map_err(|err| AwsError::from_sdk("GetItem", &err))?;
-        let Some(item) = found.item else {
+        let Some(item) = get_unexpired(&self.client, &self.table, &key, SORT_KEY, now).await?
+        else {
             return Ok(None);
         };
-        let expires_at = item
-            .get("expires_at")
-            .and_then(|value| value.as_n().ok())
-            .and_then(|n| n.parse::<i64>().ok());
-        if expires_at.is_some_and(|at| at < now.timestamp()) {
-            return Ok(None);
-        }
         match item.get("reply_id").map(AttributeValue::as_s) {
             Some(Ok(reply_id)) => Ok(Some(reply_id.clone())),
             _ => Err(StateError::Corrupt {
