@@ -116,31 +116,20 @@ async fn get(media: &PublicMedia, key: &str) -> Response<Body> {
         .key(key)
         .send()
         .await;
-    let object = match result {
-        Ok(object) => object,
-        Err(err) => return failure(AwsError::from_sdk("GetObject", &err)),
-    };
-    let mut response = Response::new(stream(object.body));
-    let headers = response.headers_mut();
-    set(headers, CONTENT_TYPE, object.content_type.as_deref());
-    set(
-        headers,
-        CONTENT_LENGTH,
-        object.content_length.map(|n| n.to_string()).as_deref(),
-    );
-    set(headers, ETAG, object.e_tag.as_deref());
-    set(headers, CACHE_CONTROL, object.cache_control.as_deref());
-    set(
-        headers,
-        CONTENT_DISPOSITION,
-        object.content_disposition.as_deref(),
-    );
-    set(
-        headers,
-        LAST_MODIFIED,
-        http_date(object.last_modified).as_deref(),
-    );
-    response
+    match result {
+        Ok(object) => respond(
+            stream(object.body),
+            ObjectHeaders {
+                content_type: object.content_type,
+                content_length: object.content_length,
+                e_tag: object.e_tag,
+                cache_control: object.cache_control,
+                content_disposition: object.content_disposition,
+                last_modified: object.last_modified,
+            },
+        ),
+        Err(err) => failure(AwsError::from_sdk("GetObject", &err)),
+    }
 }
 
 async fn head(media: &PublicMedia, key: &str) -> Response<Body> {
@@ -151,11 +140,34 @@ async fn head(media: &PublicMedia, key: &str) -> Response<Body> {
         .key(key)
         .send()
         .await;
-    let object = match result {
-        Ok(object) => object,
-        Err(err) => return failure(AwsError::from_sdk("HeadObject", &err)),
-    };
-    let mut response = Response::new(Empty::new().map_err(|never| match never {}).boxed_unsync());
+    match result {
+        Ok(object) => respond(
+            Empty::new().map_err(|never| match never {}).boxed_unsync(),
+            ObjectHeaders {
+                content_type: object.content_type,
+                content_length: object.content_length,
+                e_tag: object.e_tag,
+                cache_control: object.cache_control,
+                content_disposition: object.content_disposition,
+                last_modified: object.last_modified,
+            },
+        ),
+        Err(err) => failure(AwsError::from_sdk("HeadObject", &err)),
+    }
+}
+
+/// What GET and HEAD both answer with: the object's stored headers.
+struct ObjectHeaders {
+    content_type: Option<String>,
+    content_length: Option<i64>,
+    e_tag: Option<String>,
+    cache_control: Option<String>,
+    content_disposition: Option<String>,
+    last_modified: Option<aws_smithy_types::DateTime>,
+}
+
+fn respond(body: Body, object: ObjectHeaders) -> Response<Body> {
+    let mut response = Response::new(body);
     let headers = response.headers_mut();
     set(headers, CONTENT_TYPE, object.content_type.as_deref());
     set(
