@@ -31,6 +31,9 @@ pub struct FunctionSpec {
     pub build_binary: Option<String>,
     pub timeout_secs: Option<u32>,
     pub memory_mb: Option<u32>,
+    /// `ReservedConcurrentExecutions` (a literal, or a parameter's default): the most instances
+    /// of the function that may run at once.
+    pub reserved_concurrency: Option<u32>,
     pub environment: BTreeMap<String, Expr>,
     pub events: Vec<FunctionEvent>,
 }
@@ -174,6 +177,16 @@ pub(super) fn parse_function(
         build_binary,
         timeout_secs: number("Timeout")?,
         memory_mb: number("MemorySize")?,
+        reserved_concurrency: match property("ReservedConcurrentExecutions") {
+            None => None,
+            Some(value) => {
+                let at = location("ReservedConcurrentExecutions");
+                let text = template.static_value(value, &at)?;
+                Some(text.parse().map_err(|_| {
+                    invalid(at, format!("expected a whole number, found {text:?}"))
+                })?)
+            }
+        },
         environment,
         events,
     })
