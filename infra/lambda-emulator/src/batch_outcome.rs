@@ -13,7 +13,11 @@ use serde_json::Value;
 use crate::environment::Outcome;
 
 /// The message ids of the batch that Lambda deletes.
-pub fn deleted<'a>(batch: &[&'a str], reports_item_failures: bool, outcome: &Outcome) -> Vec<&'a str> {
+pub fn deleted<'a>(
+    batch: &[&'a str],
+    reports_item_failures: bool,
+    outcome: &Outcome,
+) -> Vec<&'a str> {
     let Outcome::Response(body) = outcome else {
         return Vec::new();
     };
@@ -96,7 +100,13 @@ mod tests {
 
     #[test]
     fn empty_answers_are_complete_success() {
-        for body in ["", "null", "{}", r#"{"batchItemFailures":[]}"#, r#"{"batchItemFailures":null}"#] {
+        for body in [
+            "",
+            "null",
+            "{}",
+            r#"{"batchItemFailures":[]}"#,
+            r#"{"batchItemFailures":null}"#,
+        ] {
             assert_eq!(deleted(&BATCH, true, &answered(body)), BATCH, "{body:?}");
         }
     }
@@ -113,7 +123,10 @@ mod tests {
             r#"{"batchItemFailures":[{"id":"m1"}]}"#,
             r#"{"batchItemFailures":"m1"}"#,
         ] {
-            assert!(deleted(&BATCH, true, &answered(body)).is_empty(), "{body:?}");
+            assert!(
+                deleted(&BATCH, true, &answered(body)).is_empty(),
+                "{body:?}"
+            );
         }
     }
 

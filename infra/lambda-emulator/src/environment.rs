@@ -50,10 +50,7 @@ pub enum Outcome {
     Response(Bytes),
     /// The invocation failed: `/error`, a timeout, a crash, a failed init, an oversized
     /// answer. `payload` is the error object Lambda reports (`errorType`, `errorMessage`).
-    Failed {
-        error_type: String,
-        payload: Bytes,
-    },
+    Failed { error_type: String, payload: Bytes },
 }
 
 impl Outcome {
@@ -211,8 +208,10 @@ fn exit_error(request_id: &str, reason: &str) -> Outcome {
 /// a function sees what the template gives it, as in Lambda.
 fn inherited() -> impl Iterator<Item = (String, String)> {
     std::env::vars().filter(|(name, _)| {
-        matches!(name.as_str(), "PATH" | "HOME" | "RUST_LOG" | "RUST_BACKTRACE" | "TMPDIR")
-            || name.starts_with("AWS_")
+        matches!(
+            name.as_str(),
+            "PATH" | "HOME" | "RUST_LOG" | "RUST_BACKTRACE" | "TMPDIR"
+        ) || name.starts_with("AWS_")
             || name.starts_with("SWITCHBOARD_")
     })
 }

@@ -190,14 +190,23 @@ pub fn is_text(content_type: Option<&str>) -> bool {
 }
 
 /// The payload format 2.0 event for a request on `route`.
-pub fn event(route: &Route, parameters: &BTreeMap<String, String>, request: &RequestFacts) -> Value {
+pub fn event(
+    route: &Route,
+    parameters: &BTreeMap<String, String>,
+    request: &RequestFacts,
+) -> Value {
     // Header names lower-cased; repeated headers comma-joined; cookies apart.
     let mut headers: BTreeMap<String, String> = BTreeMap::new();
     let mut cookies: Vec<String> = Vec::new();
     for (name, value) in request.headers {
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
         if name == http::header::COOKIE {
-            cookies.extend(value.split(';').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()));
+            cookies.extend(
+                value
+                    .split(';')
+                    .map(|c| c.trim().to_owned())
+                    .filter(|c| !c.is_empty()),
+            );
             continue;
         }
         headers
@@ -270,7 +279,10 @@ pub fn event(route: &Route, parameters: &BTreeMap<String, String>, request: &Req
         };
         event.insert("body".into(), json!(body));
     }
-    event.insert("isBase64Encoded".into(), json!(!text && !request.body.is_empty()));
+    event.insert(
+        "isBase64Encoded".into(),
+        json!(!text && !request.body.is_empty()),
+    );
     Value::Object(event)
 }
 
@@ -314,8 +326,7 @@ impl Answer {
 
 /// How API Gateway turns the function's output into the response (payload format 2.0).
 pub fn shape(output: &[u8]) -> Result<Answer, String> {
-    let value: Value =
-        serde_json::from_slice(output).map_err(|err| format!("not JSON: {err}"))?;
+    let value: Value = serde_json::from_slice(output).map_err(|err| format!("not JSON: {err}"))?;
     let Some(object) = value.as_object().filter(|o| o.contains_key("statusCode")) else {
         // Valid JSON without a statusCode: 200, the output as a JSON body (a string's content).
         let body = match &value {
@@ -520,10 +531,22 @@ mod tests {
             .unwrap();
         assert_eq!(p["tenant"], "acme");
         assert_eq!(p["service"], "ma in");
-        assert!(r.matches(&Method::GET, "/acme/sms/sinchconversation/main").is_none());
-        assert!(r.matches(&Method::POST, "/acme/sms/sinchconversation").is_none());
-        assert!(r.matches(&Method::POST, "/acme/sms/sinchconversation/main/x").is_none());
-        assert!(r.matches(&Method::POST, "//sms/sinchconversation/main").is_none());
+        assert!(
+            r.matches(&Method::GET, "/acme/sms/sinchconversation/main")
+                .is_none()
+        );
+        assert!(
+            r.matches(&Method::POST, "/acme/sms/sinchconversation")
+                .is_none()
+        );
+        assert!(
+            r.matches(&Method::POST, "/acme/sms/sinchconversation/main/x")
+                .is_none()
+        );
+        assert!(
+            r.matches(&Method::POST, "//sms/sinchconversation/main")
+                .is_none()
+        );
         let greedy = route(None, "/files/{proxy+}");
         assert_eq!(
             greedy.matches(&Method::GET, "/files/a/b").unwrap()["proxy"],
@@ -537,8 +560,14 @@ mod tests {
         let mut routes = vec![route(None, "/{proxy+}"), route(Some("GET"), "/a/{b}")];
         routes.sort_by_key(Route::priority);
         let routes = Routes(routes);
-        assert_eq!(routes.find(&Method::GET, "/a/x").unwrap().0.key(), "GET /a/{b}");
-        assert_eq!(routes.find(&Method::POST, "/a/x").unwrap().0.key(), "ANY /{proxy+}");
+        assert_eq!(
+            routes.find(&Method::GET, "/a/x").unwrap().0.key(),
+            "GET /a/{b}"
+        );
+        assert_eq!(
+            routes.find(&Method::POST, "/a/x").unwrap().0.key(),
+            "ANY /{proxy+}"
+        );
     }
 
     fn facts<'a>(headers: &'a HeaderMap, body: &'a [u8], query: &'a str) -> RequestFacts<'a> {
@@ -565,7 +594,11 @@ mod tests {
         headers.insert("Cookie", HeaderValue::from_static("s=1; t=2"));
         let r = route(Some("POST"), "/{tenant}/media/{token}");
         let params = r.matches(&Method::POST, "/acme/media/t%2Bk").unwrap();
-        let event = event(&r, &params, &facts(&headers, br#"{"a":1}"#, "p=1&p=2&q=a+b"));
+        let event = event(
+            &r,
+            &params,
+            &facts(&headers, br#"{"a":1}"#, "p=1&p=2&q=a+b"),
+        );
         assert_eq!(event["version"], "2.0");
         assert_eq!(event["routeKey"], "POST /{tenant}/media/{token}");
         assert_eq!(event["rawPath"], "/acme/media/t%2Bk");
@@ -582,7 +615,10 @@ mod tests {
         assert_eq!(event["requestContext"]["http"]["method"], "POST");
         assert_eq!(event["requestContext"]["stage"], "$default");
         assert_eq!(event["requestContext"]["timeEpoch"], 1_700_000_000_000i64);
-        assert_eq!(event["requestContext"]["time"], "14/Nov/2023:22:13:20 +0000");
+        assert_eq!(
+            event["requestContext"]["time"],
+            "14/Nov/2023:22:13:20 +0000"
+        );
     }
 
     #[test]
@@ -612,9 +648,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(answer.status, StatusCode::FOUND);
-        assert!(answer.headers.contains(&("location".into(), "https://x/y".into())));
+        assert!(
+            answer
+                .headers
+                .contains(&("location".into(), "https://x/y".into()))
+        );
         assert_eq!(
-            answer.headers.iter().filter(|(n, _)| n == "set-cookie").count(),
+            answer
+                .headers
+                .iter()
+                .filter(|(n, _)| n == "set-cookie")
+                .count(),
             2
         );
         assert_eq!(answer.body, Bytes::from_static(b"hi"));
@@ -625,7 +669,10 @@ mod tests {
         let answer = shape(br#"{"ok":true}"#).unwrap();
         assert_eq!(answer.status, StatusCode::OK);
         assert_eq!(answer.body, Bytes::from_static(br#"{"ok":true}"#));
-        assert_eq!(shape(br#""Hello""#).unwrap().body, Bytes::from_static(b"Hello"));
+        assert_eq!(
+            shape(br#""Hello""#).unwrap().body,
+            Bytes::from_static(b"Hello")
+        );
     }
 
     #[test]
@@ -641,7 +688,10 @@ mod tests {
             assert!(shape(bad).is_err(), "{}", String::from_utf8_lossy(bad));
             let answer = answer_for("F", &Outcome::Response(Bytes::copy_from_slice(bad)));
             assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
-            assert_eq!(answer.body, Bytes::from_static(br#"{"message":"Internal Server Error"}"#));
+            assert_eq!(
+                answer.body,
+                Bytes::from_static(br#"{"message":"Internal Server Error"}"#)
+            );
         }
         let failed = answer_for("F", &Outcome::failed("Sandbox.Timedout", "x".into()));
         assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);

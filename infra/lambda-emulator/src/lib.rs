@@ -116,7 +116,10 @@ impl Emulator {
                 memory_mb: spec.memory_mb.unwrap_or(128),
                 region: options.region.clone(),
                 account: options.account.clone(),
-                log_file: options.log_dir.as_ref().map(|dir| dir.join(format!("{id}.log"))),
+                log_file: options
+                    .log_dir
+                    .as_ref()
+                    .map(|dir| dir.join(format!("{id}.log"))),
             };
             let concurrency = spec
                 .reserved_concurrency
@@ -166,7 +169,11 @@ impl Emulator {
                             "{id}: SQS {} (batch {}, {}ReportBatchItemFailures, {} pollers)",
                             sqs_source.queue,
                             mapping.batch_size,
-                            if mapping.reports_item_failures { "" } else { "no " },
+                            if mapping.reports_item_failures {
+                                ""
+                            } else {
+                                "no "
+                            },
                             mapping.pollers.min(function.concurrency)
                         ));
                         tasks.push(tokio::spawn(sqs_mapping::run(

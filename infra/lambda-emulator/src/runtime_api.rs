@@ -43,7 +43,9 @@ pub enum Answer {
         body: Bytes,
     },
     /// `/response` with a body over [`MAX_RESPONSE_BYTES`].
-    TooLarge { bytes: usize },
+    TooLarge {
+        bytes: usize,
+    },
 }
 
 /// What the emulator hands the server: an invocation, and where its answer goes.
@@ -186,7 +188,11 @@ fn route<'a>(method: &Method, path: &'a str) -> Option<Route<'a>> {
 async fn serve(state: &State, request: Request<Incoming>) -> Response<Full<Bytes>> {
     let path = request.uri().path().to_owned();
     let Some(route) = route(request.method(), &path) else {
-        return api_error(StatusCode::NOT_FOUND, "NotFound", "no such Runtime API route");
+        return api_error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            "no such Runtime API route",
+        );
     };
     match route {
         Route::Next => next(state).await,
@@ -278,7 +284,10 @@ async fn next(state: &State) -> Response<Full<Bytes>> {
         "lambda-runtime-deadline-ms",
         &delivery.deadline_epoch_ms.to_string(),
     );
-    set("lambda-runtime-invoked-function-arn", &delivery.function_arn);
+    set(
+        "lambda-runtime-invoked-function-arn",
+        &delivery.function_arn,
+    );
     set("lambda-runtime-trace-id", &delivery.trace_id);
     set("content-type", "application/json");
     response
@@ -307,8 +316,14 @@ mod tests {
             at(Method::POST, "/2018-06-01/runtime/init/error"),
             Some(Route::InitError)
         );
-        assert_eq!(at(Method::POST, "/2018-06-01/runtime/invocation/next"), None);
-        assert_eq!(at(Method::POST, "/2018-06-01/runtime/invocation//response"), None);
+        assert_eq!(
+            at(Method::POST, "/2018-06-01/runtime/invocation/next"),
+            None
+        );
+        assert_eq!(
+            at(Method::POST, "/2018-06-01/runtime/invocation//response"),
+            None
+        );
         assert_eq!(at(Method::GET, "/other"), None);
     }
 }

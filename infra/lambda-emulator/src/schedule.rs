@@ -66,7 +66,11 @@ pub fn payload(schedule: &Schedule, at: chrono::DateTime<chrono::Utc>) -> Value 
 }
 
 /// Fires every period (the first after one period, as a new rule does) until `stop`.
-pub async fn run(schedule: Arc<Schedule>, function: Arc<Function>, mut stop: watch::Receiver<bool>) {
+pub async fn run(
+    schedule: Arc<Schedule>,
+    function: Arc<Function>,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut ticks = tokio::time::interval_at(
         tokio::time::Instant::now() + schedule.period,
         schedule.period,

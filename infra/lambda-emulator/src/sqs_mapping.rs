@@ -156,7 +156,9 @@ async fn delete(mapping: &Mapping, sqs: &aws_sdk_sqs::Client, handles: &[&str]) 
                 failed = output.failed.len(),
                 "some messages could not be deleted; they come back after their visibility timeout"
             ),
-            Err(err) => tracing::warn!(mapping = %mapping.name, err = %aws_sdk_sqs::Error::from(err), "DeleteMessageBatch failed"),
+            Err(err) => {
+                tracing::warn!(mapping = %mapping.name, err = %aws_sdk_sqs::Error::from(err), "DeleteMessageBatch failed")
+            }
         }
     }
 }
@@ -195,7 +197,10 @@ fn record(mapping: &Mapping, message: &Message) -> Value {
     record.insert("receiptHandle".into(), json!(message.receipt_handle()));
     record.insert("body".into(), json!(message.body().unwrap_or_default()));
     record.insert("attributes".into(), Value::Object(attributes));
-    record.insert("messageAttributes".into(), Value::Object(message_attributes));
+    record.insert(
+        "messageAttributes".into(),
+        Value::Object(message_attributes),
+    );
     record.insert("md5OfBody".into(), json!(message.md5_of_body()));
     if let Some(md5) = message.md5_of_message_attributes() {
         record.insert("md5OfMessageAttributes".into(), json!(md5));
