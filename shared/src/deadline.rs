@@ -11,8 +11,17 @@ use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
-/// Time kept back to build and send the answer after the last call gives up.
+/// Time kept back to build and send the answer after the last call gives up: the default
+/// margin of every function (`kit::Function::deadline_margin`). Answering is serializing a small
+/// document and one local HTTP call to the Runtime API, milliseconds; 0.5 s covers that with
+/// room for a slow container, and costs little of a 10 s (HTTP) or 30 s (SQS) timeout. Functions
+/// whose last step after the deadline is itself a remote call keep more (the outbound function:
+/// 3 s to store a result and send it; retention: its setting, one whole S3 request).
 pub const DEFAULT_MARGIN: Duration = Duration::from_millis(500);
+
+/// Far enough ahead to never come within any run, near enough that adding it to an instant
+/// cannot overflow.
+const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Deadline {
@@ -29,6 +38,11 @@ impl Deadline {
         Deadline {
             at: Instant::now() + budget,
         }
+    }
+
+    /// No deadline: a run by hand, or a test that is about something else.
+    pub fn never() -> Deadline {
+        Deadline::after(NEVER)
     }
 
     /// From the Lambda context's deadline (wall-clock), keeping `margin` to answer in.
@@ -105,5 +119,11 @@ mod tests {
         let past =
             Deadline::from_lambda(SystemTime::now() - Duration::from_secs(1), DEFAULT_MARGIN);
         assert!(past.is_past());
+    }
+
+    #[test]
+    fn never_is_not_past() {
+        assert!(!Deadline::never().is_past());
+        assert!(Deadline::never().remaining() > Duration::from_secs(365 * 24 * 3600));
     }
 }

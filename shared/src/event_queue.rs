@@ -8,16 +8,14 @@ use std::future::Future;
 use std::sync::Mutex;
 
 use crate::error::AwsError;
+use crate::sqs::{FifoMessage, send_fifo};
 
-/// One event ready to send.
+/// One event ready to send: the queue and the message, built by [`FifoMessage`] (escaped,
+/// size-checked), so nothing reaches SQS by another way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
     pub queue_url: String,
-    pub group_id: String,
-    pub deduplication_id: String,
-    pub body: String,
-    pub kind: &'static str,
-    pub tenant: String,
+    pub message: FifoMessage,
 }
 
 pub trait EventQueue: Send + Sync {
@@ -35,37 +33,9 @@ impl SqsEventQueue {
     }
 }
 
-/// SQS refuses an empty attribute value (the whole message with it), so an empty one (e.g. the
-/// tenant of a command too broken to name one) is left out.
-fn attribute(value: &str) -> Option<aws_sdk_sqs::types::MessageAttributeValue> {
-    if value.is_empty() {
-        return None;
-    }
-    aws_sdk_sqs::types::MessageAttributeValue::builder()
-        .data_type("String")
-        .string_value(value)
-        .build()
-        .ok()
-}
-
 impl EventQueue for SqsEventQueue {
     async fn send(&self, event: &Outgoing) -> Result<(), AwsError> {
-        self.client
-            .send_message()
-            .queue_url(&event.queue_url)
-            .message_body(&event.body)
-            .message_group_id(&event.group_id)
-            .message_deduplication_id(&event.deduplication_id)
-            .set_message_attributes(Some(
-                [("kind", event.kind), ("tenant", event.tenant.as_str())]
-                    .into_iter()
-                    .filter_map(|(name, value)| Some((name.to_owned(), attribute(value)?)))
-                    .collect(),
-            ))
-            .send()
-            .await
-            .map_err(|err| AwsError::from_sdk("SendMessage", &err))?;
-        Ok(())
+        send_fifo(&self.client, &event.queue_url, &event.message).await
     }
 }
 
@@ -102,19 +72,5 @@ impl EventQueue for MemoryEventQueue {
             .unwrap_or_else(|p| p.into_inner())
             .push(event.clone());
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_empty_attribute_is_left_out_rather_than_refused_by_sqs() {
-        // moto accepts empty attribute values; SQS refuses the whole message.
-        assert!(attribute("").is_none());
-        let tenant = attribute("acme").expect("an attribute");
-        assert_eq!(tenant.string_value(), Some("acme"));
-        assert_eq!(tenant.data_type(), "String");
     }
 }

@@ -1,5 +1,8 @@
-//! Switchboard's common crate: everything the Lambda functions share and nothing that knows
-//! about Lambda itself.
+//! Switchboard's common crate: everything the Lambda functions share.
+//!
+//! Only [`kit`] knows about Lambda: it is every function's `main` and its trigger's shell
+//! (HTTP API, SQS FIFO, schedule), so the rest, and every function's handler, never sees a
+//! Lambda type. [`sqs::FifoMessage`] is the one way anything is written to a queue.
 
 pub mod address;
 pub mod aws;
@@ -10,6 +13,7 @@ pub mod deadline;
 pub mod error;
 pub mod event_queue;
 pub mod json_text;
+pub mod kit;
 pub mod lambda;
 pub mod media;
 pub mod settings;

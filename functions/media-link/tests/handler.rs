@@ -251,7 +251,7 @@ async fn only_get_is_served() {
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
 }
 
-/// The Lambda shell: an API Gateway HTTP API (payload 2.0) GET, as `lambda_http` turns it into a
+/// The kit's HTTP shell around the handler: an API Gateway HTTP API (payload 2.0) GET, as `lambda_http` turns it into a
 /// request, answered with the redirect and its headers.
 #[tokio::test]
 async fn the_lambda_shell_answers_api_gateway_with_the_redirect_and_its_headers() {
@@ -269,9 +269,13 @@ async fn the_lambda_shell_answers_api_gateway_with_the_redirect_and_its_headers(
         "pathParameters":{{"tenant":"acme","token":"{token}"}},"isBase64Encoded":false}}"#
     );
     let request = lambda_http::request::from_str(&event).unwrap();
-    let response = switchboard_media_link::lambda_shell::handle(&link, request)
-        .await
-        .unwrap();
+    let response = switchboard_shared::kit::http::handle_request(
+        &link,
+        request,
+        switchboard_shared::deadline::DEFAULT_MARGIN,
+    )
+    .await
+    .unwrap();
     assert_eq!(response.status(), StatusCode::FOUND);
     let headers = response.headers();
     assert!(

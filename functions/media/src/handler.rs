@@ -12,6 +12,12 @@
 //! 5. the event goes to its queue (the queue's target from the config, or `events.fifo`) in
 //!    the same message group, with the `event_id` as the de-duplication id;
 //! 6. the claim is completed. Only then is the record done (the batch runner reports it so).
+//!
+//! Every step runs under the [`Invocation`]: one clock reading for claims, keys and expiry, and
+//! one deadline. Whether a failure is worth retrying is [`StageError`]'s `Classify`, the one
+//! place it is decided; [`crate::function`] hands that answer to the kit's FIFO shell. The
+//! permanent failures are answered here where they can be: a tenant whose configuration cannot
+//! be read (for good) still gets its event, with every pending media item `failed` and why.
 
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -23,7 +29,8 @@ use switchboard_shared::config::{
 use switchboard_shared::contract::{EventBody, InboundEvent, MediaStatus};
 use switchboard_shared::deadline::Deadline;
 use switchboard_shared::error::{Classify, Retry};
-use switchboard_shared::sqs::escape_for_sqs;
+use switchboard_shared::kit::Invocation;
+use switchboard_shared::sqs::{FifoMessage, MessageError};
 use switchboard_shared::state::delivery::{Decision, DeliveryStatusStore};
 use switchboard_shared::state::idempotency::{Claim, IdempotencyStore};
 use tracing::{info, warn};
@@ -40,7 +47,7 @@ use crate::store::MediaStore;
 /// completing (or releasing) the claim, each a call or two to AWS.
 pub const FORWARD_RESERVE: Duration = Duration::from_secs(3);
 
-pub use switchboard_shared::lambda::sqs::Record;
+pub use switchboard_shared::kit::fifo::Record;
 
 /// What became of a record that succeeded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,12 +83,15 @@ pub enum StageError {
     Queue(#[from] switchboard_shared::error::AwsError),
     #[error("media link keys: {0}")]
     Links(#[from] switchboard_shared::media::link_keys::LinkKeysError),
+    /// The event cannot become a message SQS accepts (too large once enriched).
+    #[error("the event cannot be forwarded: {0}")]
+    Unsendable(#[from] MessageError),
 }
 
 impl Classify for StageError {
     fn retry(&self) -> Retry {
         match self {
-            StageError::NotAnEvent(_) => Retry::Permanent,
+            StageError::NotAnEvent(_) | StageError::Unsendable(_) => Retry::Permanent,
             StageError::State(err) => err.retry(),
             StageError::Config(err) if err.is_retryable() => Retry::Retryable,
             StageError::Config(_) => Retry::Permanent,
@@ -163,13 +173,14 @@ where
         &self.enricher
     }
 
-    /// Handles one record; its media downloads end by `deadline` less [`FORWARD_RESERVE`].
+    /// Handles one record; its media downloads end by the invocation's deadline less
+    /// [`FORWARD_RESERVE`].
     pub async fn handle(
         &self,
         record: Record<'_>,
-        now: DateTime<Utc>,
-        deadline: &Deadline,
+        invocation: &Invocation,
     ) -> Result<Outcome, StageError> {
+        let (now, deadline) = (invocation.now, &invocation.deadline);
         let event: InboundEvent = serde_json::from_str(record.body)
             .map_err(|err| StageError::NotAnEvent(err.to_string()))?;
         let event_id = event.event_id.clone();
@@ -225,7 +236,16 @@ where
         deadline: &Deadline,
     ) -> Result<(Outcome, String), StageError> {
         let event_id = event.event_id.clone();
-        let tenant = self.tenant_of(&event).await?;
+        // A configuration that cannot be read for good will not be readable on a retry either:
+        // the event goes on without it (default target and limits), its media not stored.
+        let (tenant, unreadable) = match self.tenant_of(&event).await {
+            Ok(tenant) => (tenant, None),
+            Err(StageError::Config(err)) if !err.is_retryable() => {
+                warn!(%event_id, tenant = %event.tenant, error = %err, "the tenant's configuration cannot be read; forwarding with its media not stored");
+                (None, Some(err.to_string()))
+            }
+            Err(err) => return Err(err),
+        };
         // Before the delivery status moves: a failure here (the reply map) must leave the
         // status where it was, or the retry would find its own report stale.
         self.enricher
@@ -262,6 +282,15 @@ where
                 if item.status != MediaStatus::Pending {
                     continue;
                 }
+                if let Some(problem) = &unreadable {
+                    crate::media::fail(
+                        item,
+                        format!(
+                            "not stored: the tenant's configuration cannot be read ({problem})"
+                        ),
+                    );
+                    continue;
+                }
                 let place = ItemPlace {
                     tenant: &event.tenant,
                     event_id: &event_id,
@@ -296,17 +325,16 @@ where
             }
         }
         let queue_url = self.target_queue(&event, tenant.as_deref());
-        let body = escape_for_sqs(
-            serde_json::to_string(&event).map_err(|err| StageError::NotAnEvent(err.to_string()))?,
-        );
+        let message = FifoMessage::json(
+            &event,
+            group_id,
+            event_id.clone(),
+            &[("kind", event.body.kind()), ("tenant", &event.tenant)],
+        )?;
         self.queue
             .send(&Outgoing {
                 queue_url: queue_url.clone(),
-                group_id: group_id.to_owned(),
-                deduplication_id: event_id.clone(),
-                body,
-                kind: event.body.kind(),
-                tenant: event.tenant.clone(),
+                message,
             })
             .await?;
         info!(%event_id, tenant = %event.tenant, kind = event.body.kind(), "forwarded");

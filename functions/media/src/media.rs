@@ -35,7 +35,8 @@ pub struct ItemPlace<'a> {
     pub now: DateTime<Utc>,
 }
 
-fn fail(item: &mut MediaItem, reason: String) {
+/// Marks `item` failed for good, with why (the agent sees the reason).
+pub fn fail(item: &mut MediaItem, reason: String) {
     item.status = MediaStatus::Failed;
     item.failure_reason = Some(reason);
 }

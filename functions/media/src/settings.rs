@@ -108,14 +108,17 @@ fn fetch_timeouts<F: Fn(&str) -> Option<String>>(
 
 impl Settings {
     pub fn from_env() -> Result<Settings, SettingsError> {
-        Settings::from(&Env::process())
+        Settings::from_env_view(&Env::process())
     }
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
-        Settings::from(&Env::from_lookup(get))
+        Settings::from_env_view(&Env::from_lookup(get))
     }
 
-    fn from<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Settings, SettingsError> {
+    /// From any view of the environment (the kit passes the process's).
+    pub fn from_env_view<F: Fn(&str) -> Option<String>>(
+        env: &Env<F>,
+    ) -> Result<Settings, SettingsError> {
         let allow_local = env
             .optional("SWITCHBOARD_MEDIA_ALLOW_LOCAL")
             .unwrap_or_default();

@@ -15,6 +15,7 @@ use switchboard_media::store::MemoryMediaStore;
 use switchboard_media::{MediaStage, Outcome, Record};
 use switchboard_shared::config::{ConfigStore, SeedFile};
 use switchboard_shared::contract::InboundEvent;
+use switchboard_shared::kit::Invocation;
 use switchboard_shared::sinch::api::{ClientSettings, SinchClient};
 use switchboard_shared::state::delivery::MemoryDeliveryStatus;
 use switchboard_shared::state::idempotency::MemoryIdempotency;
@@ -182,15 +183,18 @@ async fn forward(stage: &Stage, body: &str) -> String {
             Record {
                 body,
                 group_id: "g",
+                message_id: "m1",
             },
-            now,
-            &switchboard_shared::deadline::Deadline::after(std::time::Duration::from_secs(60)),
+            &Invocation::new(
+                now,
+                switchboard_shared::deadline::Deadline::after(std::time::Duration::from_secs(60)),
+            ),
         )
         .await
         .expect("forwarded, whatever the look-up did");
     assert!(matches!(outcome, Outcome::Forwarded { .. }), "{outcome:?}");
     let sent = stage.queue().sent();
-    let event: InboundEvent = serde_json::from_str(&sent.last().unwrap().body).unwrap();
+    let event: InboundEvent = serde_json::from_str(&sent.last().unwrap().message.body).unwrap();
     event
         .contact
         .and_then(|c| c.display_name)

@@ -30,6 +30,7 @@ use switchboard_shared::config::credentials::MemoryCredentials;
 use switchboard_shared::config::memory::{MemoryConfigSource, sample_tenant};
 use switchboard_shared::contract::{EventBody, InboundEvent, MediaStatus};
 use switchboard_shared::deadline::Deadline;
+use switchboard_shared::kit::Invocation;
 use switchboard_shared::media::address_policy::AddressPolicy;
 use switchboard_shared::state::delivery::MemoryDeliveryStatus;
 use switchboard_shared::state::idempotency::MemoryIdempotency;
@@ -352,9 +353,9 @@ async fn handle_within(
             Record {
                 body,
                 group_id: "acme/c/01CONV",
+                message_id: "m1",
             },
-            now,
-            &deadline,
+            &Invocation::new(now, deadline),
         )
         .await
 }
@@ -364,7 +365,7 @@ fn forwarded(stage: &Stage) -> Vec<InboundEvent> {
         .queue()
         .sent()
         .iter()
-        .map(|o| serde_json::from_str(&o.body).unwrap())
+        .map(|o| serde_json::from_str(&o.message.body).unwrap())
         .collect()
 }
 
@@ -389,7 +390,10 @@ async fn media_is_stored_with_its_real_type_and_the_event_forwarded_to_the_queue
     );
     let sent = stage.queue().sent();
     assert_eq!(
-        (sent[0].group_id.as_str(), sent[0].deduplication_id.as_str()),
+        (
+            sent[0].message.group_id.as_str(),
+            sent[0].message.deduplication_id.as_str()
+        ),
         ("acme/c/01CONV", "ev1")
     );
     let media = items(&forwarded(&stage)[0]);

@@ -30,6 +30,7 @@ use switchboard_shared::config::credentials::MemoryCredentials;
 use switchboard_shared::config::memory::{MemoryConfigSource, sample_tenant};
 use switchboard_shared::contract::{EventBody, InboundEvent, MediaItem, MediaStatus};
 use switchboard_shared::error::{AwsError, Classify, Retry};
+use switchboard_shared::kit::Invocation;
 use switchboard_shared::sinch::api::{ClientSettings, SinchClient};
 use switchboard_shared::state::StateError;
 use switchboard_shared::state::delivery::MemoryDeliveryStatus;
@@ -278,9 +279,12 @@ async fn handle(
             Record {
                 body,
                 group_id: "acme/c/01CONV",
+                message_id: "m1",
             },
-            now(),
-            &switchboard_shared::deadline::Deadline::after(std::time::Duration::from_secs(60)),
+            &Invocation::new(
+                now(),
+                switchboard_shared::deadline::Deadline::after(std::time::Duration::from_secs(60)),
+            ),
         )
         .await
 }
@@ -290,7 +294,7 @@ fn forwarded(stage: &Stage) -> Vec<InboundEvent> {
         .queue()
         .sent()
         .iter()
-        .map(|o| serde_json::from_str(&o.body).unwrap())
+        .map(|o| serde_json::from_str(&o.message.body).unwrap())
         .collect()
 }
 

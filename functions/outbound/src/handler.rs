@@ -17,6 +17,16 @@
 //! Anything that may pass later (Sinch 429/5xx/timeout, DynamoDB, S3 or SQS unavailable, a
 //! claim another worker holds) releases the claim and fails the record: it and the rest of its
 //! conversation come back from SQS, in order; other conversations go on.
+//!
+//! Whether a failure may pass later is [`OutboundError`]'s `Classify`, the one place it is
+//! decided. The refusals the contract names are answered inside [`Outbound::handle`] (a failed
+//! `send_result` with its code); a permanent failure that still escapes it (the state table
+//! refusing a request for good, a stored result that is no longer an event, SQS refusing the
+//! result for good) is answered by [`Outbound::answer_permanent`] with a failed `send_result`
+//! (`INTERNAL`), and the record is done: its conversation goes on ([`crate::function`]).
+//!
+//! Every step runs under the [`Invocation`]: one clock reading (claims, expiry, the results'
+//! times) and one deadline (the Sinch client's retries end by it).
 
 use std::collections::BTreeMap;
 
@@ -30,11 +40,12 @@ use switchboard_shared::contract::{
 use switchboard_shared::deadline::Deadline;
 use switchboard_shared::error::{AwsError, Classify, Retry};
 use switchboard_shared::event_queue::{EventQueue, Outgoing};
+use switchboard_shared::kit::Invocation;
 use switchboard_shared::media::expiry;
 use switchboard_shared::media::fetch::{FetchError, SafeFetcher};
 use switchboard_shared::sinch::api::send::{SendContext, build_request};
 use switchboard_shared::sinch::api::{ServiceEndpoint, SinchClient, SinchError};
-use switchboard_shared::sqs::escape_for_sqs;
+use switchboard_shared::sqs::{FifoMessage, MessageError};
 use switchboard_shared::state::StateError;
 use switchboard_shared::state::idempotency::{Claim, IdempotencyStore};
 use switchboard_shared::state::reply_map::ReplyIdMap;
@@ -46,7 +57,7 @@ use crate::result::{self, About, Service};
 use crate::settings::Settings;
 use switchboard_shared::config::credentials::{CredentialCache, CredentialSource};
 
-pub use switchboard_shared::lambda::sqs::Record;
+pub use switchboard_shared::kit::fifo::Record;
 
 /// What became of a record that succeeded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +92,9 @@ pub enum OutboundError {
     Queue(AwsError),
     #[error("the stored result of reply {0} is not an event: {1}")]
     StoredResult(String, String),
+    /// The result cannot become a message SQS accepts (too large).
+    #[error("the send_result cannot be sent: {0}")]
+    Unsendable(#[from] MessageError),
 }
 
 impl Classify for OutboundError {
@@ -89,7 +103,9 @@ impl Classify for OutboundError {
             OutboundError::Busy(_) | OutboundError::MediaFetch(_) => Retry::Retryable,
             OutboundError::State(err) => err.retry(),
             OutboundError::Config(err) if err.is_retryable() => Retry::Retryable,
-            OutboundError::Config(_) | OutboundError::StoredResult(..) => Retry::Permanent,
+            OutboundError::Config(_)
+            | OutboundError::StoredResult(..)
+            | OutboundError::Unsendable(_) => Retry::Permanent,
             OutboundError::Media(err) | OutboundError::Queue(err) => err.retry,
             OutboundError::Sinch(err) => err.retry(),
         }
@@ -185,9 +201,9 @@ where
     pub async fn handle(
         &self,
         record: Record<'_>,
-        now: DateTime<Utc>,
-        deadline: &Deadline,
+        invocation: &Invocation,
     ) -> Result<Outcome, OutboundError> {
+        let (now, deadline) = (invocation.now, &invocation.deadline);
         let command = match parse_command(record.body.as_bytes()) {
             Ok(command) => command,
             Err(invalid) => return self.refuse_invalid(record, &invalid, now).await,
@@ -217,7 +233,7 @@ where
                     Some(&command),
                     record.group_id,
                     &event,
-                    result,
+                    Some(result),
                 )
                 .await?;
                 info!(tenant = %command.tenant, reply_id = %command.reply_id, "handled before; its send_result emitted again, nothing sent");
@@ -237,9 +253,9 @@ where
                 return Err(err);
             }
         };
-        let text = escape_for_sqs(serde_json::to_string(&event).map_err(|err| {
-            OutboundError::StoredResult(command.reply_id.clone(), err.to_string())
-        })?);
+        // Built (escaped, size-checked) before it is stored, so what is stored is what is sent,
+        // now and on every redelivery.
+        let text = result_message(&event, record.group_id)?.body;
         // Stored before anything else: from here on, a redelivery re-emits this result and
         // never sends again. If this write fails after an accepted send, the claim is *not*
         // released (the lease runs out first): the one window in which a reply can go twice.
@@ -258,7 +274,7 @@ where
             Some(&command),
             record.group_id,
             &event,
-            text,
+            Some(text),
         )
         .await?;
         let outcome = match result::accepted_sinch_id(&event) {
@@ -513,11 +529,7 @@ where
             },
             now,
         );
-        let text = escape_for_sqs(
-            serde_json::to_string(&event)
-                .map_err(|err| OutboundError::StoredResult(String::new(), err.to_string()))?,
-        );
-        self.emit(&about.tenant, None, record.group_id, &event, text)
+        self.emit(&about.tenant, None, record.group_id, &event, None)
             .await?;
         warn!(tenant = %about.tenant, reply_id = about.reply_id.as_deref().unwrap_or(""), problem = %invalid, "invalid agent command; failed send_result emitted");
         Ok(Outcome::Failed {
@@ -560,15 +572,25 @@ where
         Ok(())
     }
 
-    /// Puts the result on the queue's target, or the events queue, in the command's group.
+    /// Puts the result on the queue's target, or the events queue, in the command's group:
+    /// `stored`, the text kept with the claim, byte for byte, else `event` serialized now.
     async fn emit(
         &self,
         tenant: &str,
         command: Option<&AgentCommand>,
         group_id: &str,
         event: &InboundEvent,
-        body: String,
+        stored: Option<String>,
     ) -> Result<(), OutboundError> {
+        let message = match stored {
+            Some(text) => FifoMessage::text(
+                text,
+                group_id,
+                event.event_id.clone(),
+                &[("kind", "send_result"), ("tenant", tenant)],
+            )?,
+            None => result_message_for(event, group_id, tenant)?,
+        };
         let mut queue_url = self.settings.events_queue_url.clone();
         if let Some(address) = command
             .map(|c| &c.queue_address)
@@ -589,17 +611,58 @@ where
             }
         }
         self.queue
-            .send(&Outgoing {
-                queue_url,
-                group_id: group_id.to_owned(),
-                deduplication_id: event.event_id.clone(),
-                body,
-                kind: "send_result",
-                tenant: tenant.to_owned(),
-            })
+            .send(&Outgoing { queue_url, message })
             .await
             .map_err(OutboundError::Queue)
     }
+
+    /// A permanent failure that escaped [`Outbound::handle`]: answered with a failed
+    /// `send_result` (`INTERNAL`, naming what failed), so the contact center hears of the
+    /// command and its conversation goes on. Nothing was sent to Sinch for it in this attempt.
+    /// `Err` when even that answer cannot be given (its own error says whether to retry).
+    pub async fn answer_permanent(
+        &self,
+        record: Record<'_>,
+        failure: &OutboundError,
+        invocation: &Invocation,
+    ) -> Result<(), OutboundError> {
+        let about = About::loose(record.body);
+        let event_id = match &about.reply_id {
+            Some(reply_id) => result::result_id(&about.tenant, reply_id),
+            None => result::invalid_result_id(record.body),
+        };
+        let event = result::failed(
+            &about,
+            event_id,
+            Service::default(),
+            SendError {
+                http_status: None,
+                code: codes::INTERNAL.to_owned(),
+                message: truncate(&failure.to_string(), MAX_REASON_CHARS),
+            },
+            invocation.now,
+        );
+        self.emit(&about.tenant, None, record.group_id, &event, None)
+            .await
+    }
+}
+
+/// A `send_result` as the message that carries it (the tenant attribute from the event).
+fn result_message(event: &InboundEvent, group_id: &str) -> Result<FifoMessage, MessageError> {
+    result_message_for(event, group_id, &event.tenant)
+}
+
+fn result_message_for(
+    event: &InboundEvent,
+    group_id: &str,
+    tenant: &str,
+) -> Result<FifoMessage, MessageError> {
+    FifoMessage::json(
+        event,
+        group_id,
+        event.event_id.clone(),
+        &[("kind", "send_result"), ("tenant", tenant)],
+    )
 }
 
 /// A failure's message is for people: long enough for any field path and problem, short enough

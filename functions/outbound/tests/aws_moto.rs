@@ -12,6 +12,7 @@ use switchboard_shared::config::credentials::CredentialSource;
 use switchboard_shared::config::{ConfigStore, SeedFile, ServiceName, TenantId};
 use switchboard_shared::event_queue::{EventQueue, Outgoing, SqsEventQueue};
 use switchboard_shared::media::store::{MediaStore, Upload};
+use switchboard_shared::sqs::FifoMessage;
 use switchboard_shared::state::idempotency::{Claim, DynamoIdempotency, IdempotencyStore};
 
 async fn sdk() -> aws_config::SdkConfig {
@@ -161,11 +162,13 @@ async fn a_send_result_goes_to_a_fifo_queue_in_its_group_once() {
     let queue = SqsEventQueue::new(sqs.clone());
     let outgoing = Outgoing {
         queue_url: queue_url.clone(),
-        group_id: "acme/c/01CONV".into(),
-        deduplication_id: "a".repeat(64),
-        body: r#"{"kind":"send_result"}"#.into(),
-        kind: "send_result",
-        tenant: "acme".into(),
+        message: FifoMessage::text(
+            r#"{"kind":"send_result"}"#.into(),
+            "acme/c/01CONV",
+            "a".repeat(64),
+            &[("kind", "send_result"), ("tenant", "acme")],
+        )
+        .unwrap(),
     };
     queue.send(&outgoing).await.unwrap();
     queue.send(&outgoing).await.unwrap();
@@ -194,11 +197,16 @@ async fn a_send_result_goes_to_a_fifo_queue_in_its_group_once() {
     assert_eq!(kind, Some("send_result"));
 
     // A result for a body too broken to name its tenant still goes (SQS refuses empty
-    // attribute values, moto does not: the rule itself is tested in shared/src/event_queue.rs).
+    // attribute values, moto does not: the rule itself is tested in shared/src/sqs.rs).
     let nameless = Outgoing {
-        tenant: String::new(),
-        deduplication_id: "b".repeat(64),
-        ..outgoing
+        queue_url: queue_url.clone(),
+        message: FifoMessage::text(
+            r#"{"kind":"send_result"}"#.into(),
+            "acme/c/01CONV",
+            "b".repeat(64),
+            &[("kind", "send_result"), ("tenant", "")],
+        )
+        .unwrap(),
     };
     queue
         .send(&nameless)

@@ -21,7 +21,6 @@ use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
 use switchboard_outbound::handler::{Outbound, OutboundError, Outcome, Record};
-use switchboard_outbound::lambda_shell::handle_batch;
 use switchboard_outbound::media::MemoryOutboundObjects;
 use switchboard_outbound::settings::Settings;
 use switchboard_shared::config::credentials::MemoryCredentials;
@@ -30,6 +29,8 @@ use switchboard_shared::config::{ApiCredentials, ConfigStore, SeedFile};
 use switchboard_shared::deadline::Deadline;
 use switchboard_shared::error::{AwsError, Classify, Retry};
 use switchboard_shared::event_queue::{MemoryEventQueue, Outgoing};
+use switchboard_shared::kit::Invocation;
+use switchboard_shared::kit::fifo::handle_batch;
 use switchboard_shared::media::fetch::SafeFetcher;
 use switchboard_shared::sinch::api::{ClientSettings, RetryPolicy, SinchClient};
 use switchboard_shared::state::idempotency::{Claim, IdempotencyStore, MemoryIdempotency};
@@ -234,9 +235,9 @@ impl Harness {
                 Record {
                     body,
                     group_id: GROUP,
+                    message_id: "m1",
                 },
-                now(),
-                &deadline(),
+                &Invocation::new(now(), deadline()),
             )
             .await
     }
@@ -280,7 +281,7 @@ impl Harness {
 }
 
 fn body(outgoing: &Outgoing) -> Value {
-    serde_json::from_str(&outgoing.body).unwrap()
+    serde_json::from_str(&outgoing.message.body).unwrap()
 }
 
 fn schema_validator() -> jsonschema::Validator {
@@ -343,8 +344,11 @@ async fn every_golden_command_is_accepted_and_answered_with_one_valid_send_resul
         assert!(errors.is_empty(), "{name}: {errors:?}");
         assert_eq!(event["kind"], "send_result");
         assert_eq!(event["send_result"]["outcome"], "accepted", "{name}");
-        assert_eq!(result.group_id, GROUP, "the command's message group");
-        assert_eq!(result.deduplication_id, event["event_id"]);
+        assert_eq!(
+            result.message.group_id, GROUP,
+            "the command's message group"
+        );
+        assert_eq!(result.message.deduplication_id, event["event_id"]);
         assert_eq!(result.queue_url, EVENTS);
         let reply_id = event["reply_id"].as_str().unwrap();
         let sinch_id = event["send_result"]["sinch_message_id"].as_str().unwrap();
@@ -410,7 +414,7 @@ async fn throttling_and_outages_for_a_while_still_end_in_exactly_one_send() {
         .collect();
     assert_eq!(accepted, ["accepted", "accepted", "accepted"]);
     assert_eq!(
-        results[1].body, results[2].body,
+        results[1].message.body, results[2].message.body,
         "the redelivery's result is the same"
     );
 }
@@ -491,9 +495,9 @@ async fn a_crashed_workers_claim_blocks_until_its_lease_ends_then_is_taken_over(
             Record {
                 body: &command,
                 group_id: GROUP,
+                message_id: "m1",
             },
-            later,
-            &deadline(),
+            &Invocation::new(later, deadline()),
         )
         .await;
     assert!(
@@ -543,7 +547,12 @@ async fn a_failure_stops_its_conversation_and_only_it_and_order_holds_on_retry()
         sqs_record("m-b1", "demo/c/B", &b1),
         sqs_record("m-a2", "demo/c/A", &a2),
     ];
-    let response = handle_batch(&harness.outbound, event, now(), deadline()).await;
+    let response = handle_batch(
+        &harness.outbound,
+        &event,
+        &Invocation::new(now(), deadline()),
+    )
+    .await;
     let failed: Vec<String> = response
         .batch_item_failures
         .iter()
@@ -561,7 +570,12 @@ async fn a_failure_stops_its_conversation_and_only_it_and_order_holds_on_retry()
         sqs_record("m-a1", "demo/c/A", &a1),
         sqs_record("m-a2", "demo/c/A", &a2),
     ];
-    let response = handle_batch(&harness.outbound, again, now(), deadline()).await;
+    let response = handle_batch(
+        &harness.outbound,
+        &again,
+        &Invocation::new(now(), deadline()),
+    )
+    .await;
     assert!(response.batch_item_failures.is_empty());
     let sends = harness.sends();
     assert_eq!(sends.len(), 3);
@@ -573,7 +587,7 @@ async fn a_failure_stops_its_conversation_and_only_it_and_order_holds_on_retry()
         .map(|r| {
             (
                 body(r)["reply_id"].as_str().unwrap().to_owned(),
-                r.group_id.clone(),
+                r.message.group_id.clone(),
             )
         })
         .collect();
@@ -614,16 +628,16 @@ async fn an_invalid_command_is_answered_naming_the_field_and_never_sent() {
     assert_eq!(results.len(), 3);
     let bounded = body(&results[2]);
     assert!(
-        results[2].body.len() < 4096,
+        results[2].message.body.len() < 4096,
         "{} bytes",
-        results[2].body.len()
+        results[2].message.body.len()
     );
     assert_eq!(bounded["reply_id"], Value::Null);
     assert_eq!(bounded["send_result"]["error"]["code"], "INVALID_COMMAND");
     let first = body(&results[0]);
     assert_eq!(first["reply_id"], "cc-reply-0001");
     assert_eq!(first["tenant"], "demo");
-    assert_eq!(results[0].group_id, GROUP);
+    assert_eq!(results[0].message.group_id, GROUP);
     assert!(
         first["send_result"]["error"]["message"]
             .as_str()
@@ -757,7 +771,12 @@ async fn token_requests_per_1000_sends() {
                 )
             })
             .collect();
-        let response = handle_batch(&harness.outbound, event, now(), deadline()).await;
+        let response = handle_batch(
+            &harness.outbound,
+            &event,
+            &Invocation::new(now(), deadline()),
+        )
+        .await;
         assert!(response.batch_item_failures.is_empty());
     }
     let requests = harness.simulator.state.requests();

@@ -3,14 +3,14 @@
 
 use std::future::Future;
 
-use aws_sdk_sqs::types::MessageAttributeValue;
 use sha2::{Digest, Sha256};
 use switchboard_shared::contract::InboundEvent;
 use switchboard_shared::deadline::DeadlineExceeded;
 use switchboard_shared::error::{AwsError, Classify, Retry};
-use switchboard_shared::sqs::{escape_for_sqs, message_size};
+use switchboard_shared::sqs::{FifoMessage, MessageError, send_fifo};
 
-/// A serialized event with its FIFO routing.
+/// A serialized event with its FIFO routing, built by the shared [`FifoMessage`] (escaped for
+/// SQS, size-checked); `kind` and `tenant` are its two string attributes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IngestMessage {
     pub body: String,
@@ -77,24 +77,47 @@ impl Classify for IngestError {
     }
 }
 
+impl From<MessageError> for IngestError {
+    fn from(err: MessageError) -> IngestError {
+        match err {
+            MessageError::Serialize(err) => IngestError::Serialize(err),
+            MessageError::TooLarge { bytes } => IngestError::TooLarge { bytes },
+        }
+    }
+}
+
 impl IngestMessage {
     pub fn new(event: &InboundEvent) -> Result<IngestMessage, IngestError> {
-        // Written in a form SQS accepts whatever the customer typed (see shared::sqs).
-        let body = escape_for_sqs(serde_json::to_string(event)?);
         let kind = event.body.kind();
-        let bytes = message_size(&body, &[("kind", kind), ("tenant", &event.tenant)]);
-        if bytes > MAX_MESSAGE_BYTES {
-            return Err(IngestError::TooLarge { bytes });
-        }
+        // The event id is derived from the callback's identity: SQS drops a second message
+        // with the same id within its 5-minute window; the media stage de-duplicates beyond.
+        let built = FifoMessage::json(
+            event,
+            group_id(event),
+            event.event_id.clone(),
+            &[("kind", kind), ("tenant", &event.tenant)],
+        )?;
         Ok(IngestMessage {
-            body,
-            group_id: group_id(event),
-            // The event id is derived from the callback's identity: SQS drops a second message
-            // with the same id within its 5-minute window; the media stage de-duplicates beyond.
-            deduplication_id: event.event_id.clone(),
+            body: built.body,
+            group_id: built.group_id,
+            deduplication_id: built.deduplication_id,
             kind,
             tenant: event.tenant.clone(),
         })
+    }
+
+    /// As the shared message type, for [`send_fifo`].
+    pub fn fifo(&self) -> FifoMessage {
+        FifoMessage {
+            body: self.body.clone(),
+            group_id: self.group_id.clone(),
+            deduplication_id: self.deduplication_id.clone(),
+            attributes: [("kind", self.kind), ("tenant", self.tenant.as_str())]
+                .into_iter()
+                .filter(|(_, value)| !value.is_empty())
+                .map(|(name, value)| (name, value.to_owned()))
+                .collect(),
+        }
     }
 }
 
@@ -118,31 +141,10 @@ impl SqsIngestQueue {
     }
 }
 
-fn string_attribute(value: &str) -> Option<MessageAttributeValue> {
-    MessageAttributeValue::builder()
-        .data_type("String")
-        .string_value(value)
-        .build()
-        .ok()
-}
-
 impl IngestQueue for SqsIngestQueue {
     async fn send(&self, message: &IngestMessage) -> Result<(), IngestError> {
-        self.client
-            .send_message()
-            .queue_url(&self.queue_url)
-            .message_body(&message.body)
-            .message_group_id(&message.group_id)
-            .message_deduplication_id(&message.deduplication_id)
-            .set_message_attributes(Some(
-                [("kind", message.kind), ("tenant", message.tenant.as_str())]
-                    .into_iter()
-                    .filter_map(|(name, value)| Some((name.to_owned(), string_attribute(value)?)))
-                    .collect(),
-            ))
-            .send()
+        send_fifo(&self.client, &self.queue_url, &message.fifo())
             .await
-            .map_err(|err| IngestError::Queue(AwsError::from_sdk("SendMessage", &err)))?;
-        Ok(())
+            .map_err(IngestError::Queue)
     }
 }

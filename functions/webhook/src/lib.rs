@@ -1,20 +1,21 @@
 //! The webhook function: Sinch callbacks in, verified and classified events out on `ingest.fifo`.
 //!
-//! [`handler`] holds all the logic and knows nothing about Lambda; [`lambda_shell`] and
-//! [`local_server`] are the two thin ways in (API Gateway in AWS, plain HTTP for `make dev`).
+//! [`handler`] holds all the logic and knows nothing about Lambda; [`function`] makes it a kit
+//! function (`switchboard_shared::kit`): settings, clients built once per container, and the
+//! HTTP API shell, which hands each request to the handler with the invocation's clock and
+//! deadline (Lambda's, less 0.5 s). There is no local server any more: locally the binary runs
+//! under a Lambda emulator, through the Runtime API.
 
 pub mod classify;
+pub mod function;
 pub mod handler;
 pub mod ingest;
-pub mod lambda_shell;
-pub mod local_server;
 pub mod memory;
 pub mod quarantine;
 pub mod route;
 pub mod settings;
 
-use switchboard_shared::config::ConfigStore;
-
+pub use function::{AwsWebhook, build};
 pub use handler::{Webhook, WebhookRequest, WebhookResponse};
 
 /// The webhook on in-memory ports: tests, benchmarks and fuzzing.
@@ -24,29 +25,18 @@ pub type MemoryWebhook = Webhook<
     memory::MemoryQuarantine,
 >;
 
-/// The webhook wired to real AWS clients (moto locally).
-pub type AwsWebhook = Webhook<ConfigStore, ingest::SqsIngestQueue, quarantine::S3Quarantine>;
+/// The name the end-to-end crate's Lambda shell test (`tests/tests/lambda_shell.rs`) calls: the
+/// kit's HTTP shell with the default margin, nothing of its own. It can go once that test calls
+/// `switchboard_shared::kit::http::handle_request`.
+pub mod lambda_shell {
+    use lambda_http::{Body, Request, Response};
+    use switchboard_shared::deadline::DEFAULT_MARGIN;
+    use switchboard_shared::kit::{self, http::handle_request};
 
-/// Builds the AWS clients once per process; reused by every invocation of a warm container.
-pub async fn build(settings: settings::Settings) -> AwsWebhook {
-    // Answer 503 (and let Sinch retry) well inside the function's 10 s timeout when AWS is slow,
-    // rather than being cut off by Lambda: 2 s a try, the SDK's retries within 6 s.
-    let sdk = switchboard_shared::aws::load_function_sdk_config_with_timeouts(
-        std::time::Duration::from_secs(2),
-        std::time::Duration::from_secs(6),
-    )
-    .await;
-    let config = ConfigStore::new(
-        switchboard_shared::aws::dynamodb_client(&sdk),
-        settings.config_table.clone(),
-    );
-    let ingest = ingest::SqsIngestQueue::new(
-        switchboard_shared::aws::sqs_client(&sdk),
-        settings.ingest_queue_url.clone(),
-    );
-    let quarantine = quarantine::S3Quarantine::new(
-        switchboard_shared::aws::s3_client(&sdk),
-        settings.media_bucket.clone(),
-    );
-    Webhook::new(config, ingest, quarantine, settings)
+    pub async fn handle(
+        webhook: &crate::AwsWebhook,
+        request: Request,
+    ) -> Result<Response<Body>, kit::Error> {
+        handle_request(webhook, request, DEFAULT_MARGIN).await
+    }
 }

@@ -24,14 +24,17 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_env() -> Result<Settings, SettingsError> {
-        Settings::from(&Env::process())
+        Settings::from_env_view(&Env::process())
     }
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
-        Settings::from(&Env::from_lookup(get))
+        Settings::from_env_view(&Env::from_lookup(get))
     }
 
-    fn from<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Settings, SettingsError> {
+    /// From any view of the environment (the kit passes the process's).
+    pub fn from_env_view<F: Fn(&str) -> Option<String>>(
+        env: &Env<F>,
+    ) -> Result<Settings, SettingsError> {
         Ok(Settings {
             config_table: env.required("SWITCHBOARD_CONFIG_TABLE")?,
             ingest_queue_url: env.required("SWITCHBOARD_INGEST_QUEUE_URL")?,

@@ -1,4 +1,3 @@
-//! Pieces every SQS- or schedule-driven function shares, independent of any one handler.
+//! The FIFO batch runner every SQS-driven function's shell (`kit::fifo`) is built on.
 
-pub mod local_sqs;
 pub mod sqs;

@@ -101,17 +101,18 @@ where
     outcomes
 }
 
-/// A record as a handler sees it: its body, and its message group (on a standard queue, its own
-/// id: a group of one).
+/// A record as a handler sees it: its body, its message group (on a standard queue, its own
+/// id: a group of one), and SQS's id for it (what logs name it by: never its content).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Record<'a> {
     pub body: &'a str,
     pub group_id: &'a str,
+    pub message_id: &'a str,
 }
 
 /// One SQS batch through [`run`]: each message handed to `handle` as a [`Record`], each failure
-/// logged with its reason, and the partial batch response for SQS. What the functions' Lambda
-/// shells and the local event-source shell both call.
+/// logged with its reason, and the partial batch response for SQS. The kit's FIFO shell
+/// (`kit::fifo`) calls it.
 pub async fn handle_batch<'a, F, Fut, E>(
     messages: &'a [SqsMessage],
     concurrency: usize,
@@ -128,6 +129,7 @@ where
             group_id: message
                 .group_id()
                 .unwrap_or(FifoRecord::message_id(message)),
+            message_id: FifoRecord::message_id(message),
         })
     })
     .await;
