@@ -1,13 +1,14 @@
 //! One retention run, independent of Lambda: sweep, then the summary line and the metrics.
-//! Both shells (Lambda, the local runner) call [`RetentionFunction::run`] with the time and the
-//! deadline, so tests choose both.
+//! [`RetentionFunction::run`] takes the [`Invocation`] (its clock is the run's "today", its
+//! deadline stops the run between two S3 requests), so tests choose both; the kit's schedule
+//! shell calls it through [`crate::function`].
 
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
+use switchboard_shared::kit::Invocation;
 
 use crate::bucket::Bucket;
-use crate::deadline::Deadline;
+use crate::budget::RequestBudget;
 use crate::metrics::MetricsOutput;
 use crate::settings::Settings;
 use crate::summary::RunSummary;
@@ -98,19 +99,25 @@ impl<C: RetentionSource, B: Bucket> RetentionFunction<C, B> {
         &self.settings
     }
 
-    pub async fn run(
+    pub async fn run(&self, request: RunRequest, invocation: &Invocation) -> RunSummary {
+        self.run_within(request, invocation, &RequestBudget::unlimited())
+            .await
+    }
+
+    /// A run that also stops once `budget` is spent (tests).
+    pub async fn run_within(
         &self,
         request: RunRequest,
-        now: DateTime<Utc>,
-        deadline: &Deadline,
+        invocation: &Invocation,
+        budget: &RequestBudget,
     ) -> RunSummary {
         let plan = Plan {
             quarantine_days: self.settings.quarantine_days,
             dry_run: request.dry_run,
         };
-        let summary = sweep(&self.config, &self.bucket, &plan, now, deadline).await;
+        let summary = sweep(&self.config, &self.bucket, &plan, invocation, budget).await;
         summary.log();
-        crate::metrics::emit(self.metrics, &summary, &self.settings.stage, now);
+        crate::metrics::emit(self.metrics, &summary, &self.settings.stage, invocation.now);
         summary
     }
 }

@@ -11,8 +11,11 @@ pub use switchboard_shared::settings::SettingsError;
 /// operator to look at them after an incident, short enough not to keep customer data forever.
 pub const DEFAULT_QUARANTINE_DAYS: u32 = 30;
 
-/// Stop this long before Lambda's deadline: more than one S3 request may take (`lib.rs` bounds
-/// it at 25 s), so a request started just before the margin still ends in time.
+/// Stop this long before Lambda's deadline: more than one S3 request may take (`function.rs`
+/// bounds it at 25 s), so a request started just before the margin still ends in time. The
+/// run's kit deadline (`Function::deadline_margin`) is Lambda's less this, not the kit's 0.5 s
+/// default: the sweep only asks between two requests, and one request cannot be cut midway
+/// without leaving its page for the next run to list again.
 pub const DEFAULT_DEADLINE_MARGIN: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,22 +27,21 @@ pub struct Settings {
     pub deadline_margin: Duration,
     /// Metrics dimension.
     pub stage: String,
-    /// Local runs only: the time between two sweeps.
-    pub every: Duration,
-    /// Local runs only: list what would go, delete nothing (`--dry-run` does the same).
-    pub dry_run: bool,
 }
 
 impl Settings {
     pub fn from_env() -> Result<Settings, SettingsError> {
-        Settings::from(&Env::process())
+        Settings::from_env_view(&Env::process())
     }
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
-        Settings::from(&Env::from_lookup(get))
+        Settings::from_env_view(&Env::from_lookup(get))
     }
 
-    fn from<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Settings, SettingsError> {
+    /// From any view of the environment (the kit passes the process's).
+    pub fn from_env_view<F: Fn(&str) -> Option<String>>(
+        env: &Env<F>,
+    ) -> Result<Settings, SettingsError> {
         let quarantine_days = env.number(
             "SWITCHBOARD_QUARANTINE_RETENTION_DAYS",
             u64::from(DEFAULT_QUARANTINE_DAYS),
@@ -58,12 +60,6 @@ impl Settings {
             stage: env
                 .optional("SWITCHBOARD_STAGE")
                 .unwrap_or_else(|| "local".to_owned()),
-            every: env.seconds(
-                "SWITCHBOARD_RETENTION_EVERY_SECS",
-                Duration::from_secs(60),
-                1..=86_400,
-            )?,
-            dry_run: env.flag("SWITCHBOARD_RETENTION_DRY_RUN", false)?,
         })
     }
 }
@@ -92,9 +88,7 @@ mod tests {
         let settings = Settings::from_lookup(lookup(&REQUIRED)).unwrap();
         assert_eq!(settings.quarantine_days, 30);
         assert_eq!(settings.deadline_margin, Duration::from_secs(30));
-        assert_eq!(settings.every, Duration::from_secs(60));
         assert_eq!(settings.stage, "local");
-        assert!(!settings.dry_run);
     }
 
     #[test]
@@ -134,8 +128,8 @@ mod tests {
     fn garbage_is_refused_naming_the_variable() {
         for (name, value) in [
             ("SWITCHBOARD_RETENTION_DEADLINE_MARGIN_SECS", "0"),
-            ("SWITCHBOARD_RETENTION_EVERY_SECS", "soon"),
-            ("SWITCHBOARD_RETENTION_DRY_RUN", "perhaps"),
+            ("SWITCHBOARD_RETENTION_DEADLINE_MARGIN_SECS", "soon"),
+            ("SWITCHBOARD_QUARANTINE_RETENTION_DAYS", "a month"),
         ] {
             let mut pairs = REQUIRED.to_vec();
             pairs.push((name, value));

@@ -20,12 +20,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use switchboard_shared::config::{Retention, TenantId};
+use switchboard_shared::deadline::Deadline;
+use switchboard_shared::kit::Invocation;
 use switchboard_shared::media::expiry::is_expired;
 use tracing::{debug, info};
 
 use crate::bucket::{Bucket, StoredObject};
+use crate::budget::RequestBudget;
 use crate::counting::Counting;
-use crate::deadline::Deadline;
 use crate::layout::{Area, day_of, is_under, tenant_of, tenant_prefix};
 use crate::summary::RunSummary;
 use crate::tenants::RetentionSource;
@@ -43,16 +45,17 @@ pub async fn sweep<C: RetentionSource, B: Bucket>(
     config: &C,
     bucket: &B,
     plan: &Plan,
-    now: DateTime<Utc>,
-    deadline: &Deadline,
+    invocation: &Invocation,
+    budget: &RequestBudget,
 ) -> RunSummary {
     let bucket = Counting::new(bucket);
     let mut run = Sweep {
         config,
         bucket: &bucket,
         plan,
-        now,
-        deadline,
+        now: invocation.now,
+        deadline: &invocation.deadline,
+        budget,
         configs: HashMap::new(),
         summary: RunSummary {
             dry_run: plan.dry_run,
@@ -85,6 +88,7 @@ struct Sweep<'a, C, B: Bucket> {
     plan: &'a Plan,
     now: DateTime<Utc>,
     deadline: &'a Deadline,
+    budget: &'a RequestBudget,
     /// Each tenant's retention, read once per run: `None` when the config could not be read.
     configs: HashMap<TenantId, Option<Option<Retention>>>,
     summary: RunSummary,
@@ -93,7 +97,8 @@ struct Sweep<'a, C, B: Bucket> {
 impl<C: RetentionSource, B: Bucket> Sweep<'_, C, B> {
     /// Asked before every S3 request.
     fn may_request(&mut self) -> bool {
-        let allowed = self.deadline.allows_request();
+        // The deadline first: a request it refuses is not taken from the budget.
+        let allowed = !self.deadline.is_past() && self.budget.take();
         if !allowed && !self.summary.stopped_for_deadline {
             info!("retention run stops for its deadline; the next run carries on");
             self.summary.stopped_for_deadline = true;

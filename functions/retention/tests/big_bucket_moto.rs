@@ -15,10 +15,12 @@
 mod common;
 
 use common::{Stack, key, now};
-use switchboard_retention::deadline::Deadline;
+use switchboard_retention::budget::RequestBudget;
 use switchboard_retention::metrics::MetricsOutput;
 use switchboard_retention::s3_bucket::S3Bucket;
 use switchboard_retention::{RetentionFunction, RunRequest};
+use switchboard_shared::deadline::Deadline;
+use switchboard_shared::kit::Invocation;
 
 const TENANTS: [&str; 5] = ["t0", "t1", "t2", "t3", "t4"];
 
@@ -104,7 +106,11 @@ async fn run(stack: &Stack, name: &'static str, kept: Vec<String>, days: Vec<Exp
     )
     .with_metrics(MetricsOutput::Off);
     let summary = function
-        .run(RunRequest::default(), now(), &Deadline::never())
+        .run_within(
+            RunRequest::default(),
+            &Invocation::new(now(), Deadline::never()),
+            &RequestBudget::unlimited(),
+        )
         .await;
     assert_eq!(summary.error_count, 0, "{:?}", summary.errors);
     assert_eq!(summary.objects_deleted() as usize, doomed.len(), "{name}");

@@ -1,6 +1,7 @@
-//! The Lambda shell with in-memory ports: the event decides dry run or not, the context's
-//! deadline bounds the run, and a run with errors fails the invocation (so the Errors alarm sees
-//! it) while a clean run answers with its summary.
+//! The kit's schedule shell around the function, with in-memory ports: the event decides dry run
+//! or not, the context's deadline less the function's margin bounds the run, and a run with
+//! errors fails the invocation (so the Errors alarm sees it) while a clean run answers with its
+//! summary.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -8,11 +9,11 @@ use chrono::{Days, Utc};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 use switchboard_retention::RetentionFunction;
-use switchboard_retention::lambda_shell::handle;
 use switchboard_retention::memory_bucket::MemoryBucket;
 use switchboard_retention::metrics::MetricsOutput;
 use switchboard_retention::settings::Settings;
 use switchboard_retention::tenants::FixedRetention;
+use switchboard_shared::kit::schedule::handle_event;
 
 fn function(bucket: MemoryBucket) -> RetentionFunction<FixedRetention, MemoryBucket> {
     let settings = Settings::from_lookup(|name| match name {
@@ -31,6 +32,14 @@ fn old_key(tenant: &str, days_ago: u64) -> String {
         .checked_sub_days(Days::new(days_ago))
         .unwrap();
     format!("inbound/{tenant}/{}/e/f.jpg", day.format("%Y-%m-%d"))
+}
+
+/// One invocation through the kit's shell, with the function's own margin (30 s by default).
+async fn handle(
+    function: &RetentionFunction<FixedRetention, MemoryBucket>,
+    event: LambdaEvent<Value>,
+) -> Result<Value, lambda_runtime::Error> {
+    handle_event(function, event, function.settings().deadline_margin).await
 }
 
 fn event(payload: Value, time_left: Duration) -> LambdaEvent<Value> {

@@ -8,12 +8,14 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
 use switchboard_retention::bucket::Bucket;
-use switchboard_retention::deadline::Deadline;
+use switchboard_retention::budget::RequestBudget;
 use switchboard_retention::layout::Area;
 use switchboard_retention::memory_bucket::MemoryBucket;
 use switchboard_retention::sweep::{Plan, sweep};
 use switchboard_retention::tenants::{FixedRetention, RetentionSource};
 use switchboard_shared::config::{Retention, StoreError, TenantId};
+use switchboard_shared::deadline::Deadline;
+use switchboard_shared::kit::Invocation;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 15, 12, 0, 0).unwrap()
@@ -124,7 +126,14 @@ async fn each_tenant_and_area_keeps_exactly_its_retention() {
     }
     let config = config(&[("acme", acme), ("beta", beta)]);
 
-    let summary = sweep(&config, &bucket, &PLAN, now(), &Deadline::never()).await;
+    let summary = sweep(
+        &config,
+        &bucket,
+        &PLAN,
+        &Invocation::new(now(), Deadline::never()),
+        &RequestBudget::unlimited(),
+    )
+    .await;
 
     let mut expected = kept(&keys);
     expected.extend(strays.iter().map(|s| s.to_string()));
@@ -165,8 +174,8 @@ async fn a_zero_day_retention_removes_everything() {
         &config(&[("zero", retention(0, 0))]),
         &bucket,
         &plan,
-        now(),
-        &Deadline::never(),
+        &Invocation::new(now(), Deadline::never()),
+        &RequestBudget::unlimited(),
     )
     .await;
     let left = remaining(&bucket);
@@ -185,14 +194,28 @@ async fn a_dry_run_deletes_nothing_and_counts_what_would_go() {
         dry_run: true,
         ..PLAN
     };
-    let summary = sweep(&config, &bucket, &dry, now(), &Deadline::never()).await;
+    let summary = sweep(
+        &config,
+        &bucket,
+        &dry,
+        &Invocation::new(now(), Deadline::never()),
+        &RequestBudget::unlimited(),
+    )
+    .await;
     assert_eq!(bucket.keys().len(), keys.len(), "nothing deleted");
     assert!(summary.dry_run);
     assert_eq!(summary.objects_deleted(), 0);
     assert_eq!(summary.s3_requests.delete, 0);
     let would = summary.objects_would_delete();
 
-    let real = sweep(&config, &bucket, &PLAN, now(), &Deadline::never()).await;
+    let real = sweep(
+        &config,
+        &bucket,
+        &PLAN,
+        &Invocation::new(now(), Deadline::never()),
+        &RequestBudget::unlimited(),
+    )
+    .await;
     assert_eq!(real.objects_deleted(), would);
     assert_eq!(would as usize, keys.len() - kept(&keys).len());
 }
@@ -205,7 +228,14 @@ async fn a_partly_failed_batch_is_reported_and_its_keys_retried_next_run() {
     bucket.fail_deletes_of(&stubborn, 1);
     let config = config(&[("acme", retention(3, 10))]);
 
-    let first = sweep(&config, &bucket, &PLAN, now(), &Deadline::never()).await;
+    let first = sweep(
+        &config,
+        &bucket,
+        &PLAN,
+        &Invocation::new(now(), Deadline::never()),
+        &RequestBudget::unlimited(),
+    )
+    .await;
     assert_eq!(
         first.error_count, 1,
         "one partly failed batch: {:?}",
@@ -228,7 +258,14 @@ async fn a_partly_failed_batch_is_reported_and_its_keys_retried_next_run() {
         "only the failed key is left over"
     );
 
-    let second = sweep(&config, &bucket, &PLAN, now(), &Deadline::never()).await;
+    let second = sweep(
+        &config,
+        &bucket,
+        &PLAN,
+        &Invocation::new(now(), Deadline::never()),
+        &RequestBudget::unlimited(),
+    )
+    .await;
     assert_eq!(second.error_count, 0);
     assert_eq!(second.objects_deleted(), 1);
     assert_eq!(remaining(&bucket), kept(&keys));
@@ -255,7 +292,14 @@ async fn an_unreadable_config_skips_that_tenants_media_but_not_its_quarantine_or
         config(&[("acme", retention(3, 10)), ("beta", retention(1, 1))]),
         tenant("acme"),
     );
-    let summary = sweep(&config, &bucket, &PLAN, now(), &Deadline::never()).await;
+    let summary = sweep(
+        &config,
+        &bucket,
+        &PLAN,
+        &Invocation::new(now(), Deadline::never()),
+        &RequestBudget::unlimited(),
+    )
+    .await;
     assert_eq!(summary.error_count, 1, "{:?}", summary.errors);
     let left = remaining(&bucket);
     // acme: outbound and inbound untouched (it might keep them longer than the defaults), its
@@ -296,8 +340,8 @@ async fn a_run_cut_short_stops_cleanly_and_the_next_finishes_it() {
         &config,
         &bucket,
         &PLAN,
-        now(),
-        &Deadline::after_requests(25),
+        &Invocation::new(now(), Deadline::never()),
+        &RequestBudget::requests(25),
     )
     .await;
     assert!(first.stopped_for_deadline);
@@ -320,7 +364,14 @@ async fn a_run_cut_short_stops_cleanly_and_the_next_finishes_it() {
         "work was left for the next run"
     );
 
-    let second = sweep(&config, &bucket, &PLAN, now(), &Deadline::never()).await;
+    let second = sweep(
+        &config,
+        &bucket,
+        &PLAN,
+        &Invocation::new(now(), Deadline::never()),
+        &RequestBudget::unlimited(),
+    )
+    .await;
     assert!(!second.stopped_for_deadline);
     assert_eq!(remaining(&bucket), kept(&keys));
     assert_eq!(
@@ -349,7 +400,14 @@ async fn requests_with(kept_per_day: usize) -> (u64, u64) {
         }
     }
     let config = config(&[("acme", retention(7, 30)), ("beta", retention(7, 30))]);
-    let summary = sweep(&config, &bucket, &PLAN, now(), &Deadline::never()).await;
+    let summary = sweep(
+        &config,
+        &bucket,
+        &PLAN,
+        &Invocation::new(now(), Deadline::never()),
+        &RequestBudget::unlimited(),
+    )
+    .await;
     assert_eq!(summary.objects_deleted(), 2 * 2 * 3 * 1500);
     (summary.s3_requests.list, summary.s3_requests.delete)
 }
@@ -405,15 +463,15 @@ proptest! {
 
         let reference = MemoryBucket::with_page_size(page);
         fill(&reference);
-        runtime.block_on(sweep(&config, &reference, &plan, now(), &Deadline::never()));
+        runtime.block_on(sweep(&config, &reference, &plan, &Invocation::new(now(), Deadline::never()), &RequestBudget::unlimited()));
         let expected = remaining(&reference);
 
         let bucket = MemoryBucket::with_page_size(page);
         fill(&bucket);
-        let first = runtime.block_on(sweep(&config, &bucket, &plan, now(), &Deadline::after_requests(budget)));
+        let first = runtime.block_on(sweep(&config, &bucket, &plan, &Invocation::new(now(), Deadline::never()), &RequestBudget::requests(budget)));
         prop_assert!(first.s3_requests.total() <= budget);
         prop_assert!(expected.is_subset(&remaining(&bucket)), "deleted something kept");
-        runtime.block_on(sweep(&config, &bucket, &plan, now(), &Deadline::never()));
+        runtime.block_on(sweep(&config, &bucket, &plan, &Invocation::new(now(), Deadline::never()), &RequestBudget::unlimited()));
         prop_assert_eq!(remaining(&bucket), expected);
     }
 }

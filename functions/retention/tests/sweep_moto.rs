@@ -9,13 +9,15 @@ use std::collections::BTreeSet;
 use aws_sdk_dynamodb::types::AttributeValue;
 use common::{Stack, age, key, now};
 use switchboard_retention::bucket::{Bucket, KeyFailure};
-use switchboard_retention::deadline::Deadline;
+use switchboard_retention::budget::RequestBudget;
 use switchboard_retention::layout::Area;
 use switchboard_retention::metrics::MetricsOutput;
 use switchboard_retention::s3_bucket::S3Bucket;
 use switchboard_retention::{RetentionFunction, RunRequest};
 use switchboard_shared::config::{ConfigStore, Retention, StoreError, TenantId};
+use switchboard_shared::deadline::Deadline;
 use switchboard_shared::error::AwsError;
+use switchboard_shared::kit::Invocation;
 
 const AGES: [u64; 9] = [0, 1, 2, 3, 6, 7, 8, 30, 31];
 
@@ -78,7 +80,11 @@ fn function(stack: &Stack) -> RetentionFunction<ConfigStore, S3Bucket> {
 async fn past_retention_goes_and_everything_else_stays_for_every_tenant_and_area() {
     let (stack, keys) = scenario("ret-all").await;
     let summary = function(&stack)
-        .run(RunRequest::default(), now(), &Deadline::never())
+        .run_within(
+            RunRequest::default(),
+            &Invocation::new(now(), Deadline::never()),
+            &RequestBudget::unlimited(),
+        )
         .await;
     assert_eq!(summary.error_count, 0, "{:?}", summary.errors);
     let kept = expected_kept(&keys);
@@ -110,7 +116,11 @@ async fn past_retention_goes_and_everything_else_stays_for_every_tenant_and_area
 
     // A second run finds nothing more to do.
     let again = function(&stack)
-        .run(RunRequest::default(), now(), &Deadline::never())
+        .run_within(
+            RunRequest::default(),
+            &Invocation::new(now(), Deadline::never()),
+            &RequestBudget::unlimited(),
+        )
         .await;
     assert_eq!(again.objects_deleted(), 0);
     assert_eq!(again.s3_requests.delete, 0);
@@ -124,7 +134,11 @@ async fn a_run_cut_short_by_its_deadline_is_finished_by_the_next() {
     let function = function(&stack);
 
     let first = function
-        .run(RunRequest::default(), now(), &Deadline::after_requests(12))
+        .run_within(
+            RunRequest::default(),
+            &Invocation::new(now(), Deadline::never()),
+            &RequestBudget::requests(12),
+        )
         .await;
     assert!(first.stopped_for_deadline);
     assert_eq!(first.error_count, 0, "{:?}", first.errors);
@@ -136,7 +150,11 @@ async fn a_run_cut_short_by_its_deadline_is_finished_by_the_next() {
     assert!(between.len() < keys.len(), "the first run made progress");
 
     let second = function
-        .run(RunRequest::default(), now(), &Deadline::never())
+        .run_within(
+            RunRequest::default(),
+            &Invocation::new(now(), Deadline::never()),
+            &RequestBudget::unlimited(),
+        )
         .await;
     assert!(!second.stopped_for_deadline);
     assert_eq!(stack.keys().await, kept);
@@ -151,7 +169,11 @@ async fn a_run_cut_short_by_its_deadline_is_finished_by_the_next() {
 async fn a_dry_run_lists_what_would_go_and_deletes_nothing() {
     let (stack, keys) = scenario("ret-dry").await;
     let summary = function(&stack)
-        .run(RunRequest { dry_run: true }, now(), &Deadline::never())
+        .run_within(
+            RunRequest { dry_run: true },
+            &Invocation::new(now(), Deadline::never()),
+            &RequestBudget::unlimited(),
+        )
         .await;
     assert!(summary.dry_run);
     assert_eq!(stack.keys().await.len(), keys.len());
@@ -212,7 +234,11 @@ async fn a_partly_failed_batch_is_reported_and_retried_next_run() {
     let kept = expected_kept(&keys);
 
     let first = function
-        .run(RunRequest::default(), now(), &Deadline::never())
+        .run_within(
+            RunRequest::default(),
+            &Invocation::new(now(), Deadline::never()),
+            &RequestBudget::unlimited(),
+        )
         .await;
     assert_eq!(first.error_count, 1, "{:?}", first.errors);
     assert_eq!(
@@ -224,7 +250,11 @@ async fn a_partly_failed_batch_is_reported_and_retried_next_run() {
     assert_eq!(stack.keys().await, left);
 
     let second = function
-        .run(RunRequest::default(), now(), &Deadline::never())
+        .run_within(
+            RunRequest::default(),
+            &Invocation::new(now(), Deadline::never()),
+            &RequestBudget::unlimited(),
+        )
         .await;
     assert_eq!(second.error_count, 0);
     assert_eq!(second.objects_deleted(), 1);
