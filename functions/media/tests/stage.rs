@@ -274,7 +274,10 @@ async fn impatient_stage() -> (Stage, SocketAddr, SocketAddr) {
 }
 
 fn stage_for(settings: Settings) -> Stage {
-    let config = MemoryConfigSource::default();
+    stage_with_config(settings, MemoryConfigSource::default())
+}
+
+fn stage_with_config(settings: Settings, config: MemoryConfigSource) -> Stage {
     let mut tenant = sample_tenant("acme");
     tenant["queues"] = serde_json::json!([{
         "address": "01ACMEAPP@whatsapp.sinchconversation.com", "service": "main",
@@ -722,4 +725,85 @@ async fn a_content_length_over_the_limit_fails_the_item_before_the_body_is_read(
     let reason = media[0].failure_reason.clone().unwrap_or_default();
     assert!(reason.contains("larger than the limit"), "{reason}");
     assert!(stage.store().objects.lock().unwrap().is_empty());
+}
+
+/// A tenant whose configuration cannot be read for good (corrupt in the store): the event is
+/// still forwarded, to the events queue, with each pending item failed and why, and the record
+/// is done (a permanent failure that a retry would only repeat, holding the conversation back).
+#[tokio::test]
+async fn an_unreadable_tenant_config_forwards_the_event_with_its_media_failed() {
+    let addr = file_server().await;
+    let config = MemoryConfigSource::default();
+    config.fail_with(Some(switchboard_shared::config::StoreError::Corrupt {
+        tenant: "acme".into(),
+        problem: "queues: not a list".into(),
+    }));
+    let stage = stage_with_config(settings(&addr.to_string()), config);
+    let body = media_event("ev-corrupt", &[format!("http://{addr}/image.png")]);
+    assert!(matches!(
+        handle(&stage, &body).await.unwrap(),
+        Outcome::Forwarded { .. }
+    ));
+    let sent = stage.queue().sent();
+    assert_eq!(
+        sent[0].queue_url, "http://sqs/events.fifo",
+        "its own target is unknown"
+    );
+    let media = items(&forwarded(&stage)[0]);
+    assert_eq!(media[0].status, MediaStatus::Failed);
+    let reason = media[0].failure_reason.clone().unwrap_or_default();
+    assert!(reason.contains("configuration cannot be read"), "{reason}");
+    assert!(
+        stage.store().objects.lock().unwrap().is_empty(),
+        "nothing fetched"
+    );
+}
+
+/// Through the kit's FIFO shell: a record that is not an event fails for good, is logged and
+/// done; the next record of its conversation is forwarded, and nothing is reported to SQS. A
+/// transient failure is reported with the rest of its conversation.
+#[tokio::test]
+async fn a_permanent_failure_does_not_hold_its_conversation_back_but_a_transient_one_does() {
+    use switchboard_shared::kit::fifo::handle_batch;
+    let (stage, addr) = stage().await;
+    let record = |id: &str, body: String| {
+        let mut message = aws_lambda_events::event::sqs::SqsMessage::default();
+        message.message_id = Some(id.into());
+        message.body = Some(body);
+        message
+            .attributes
+            .insert("MessageGroupId".into(), "acme/c/01CONV".into());
+        message
+    };
+    let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+    event.records = vec![
+        record("m1", "{not json".into()),
+        record(
+            "m2",
+            media_event("ev-after", &[format!("http://{addr}/image.png")]),
+        ),
+    ];
+    let invocation = Invocation::new(Utc::now(), Deadline::after(Duration::from_secs(60)));
+    let response = handle_batch(&stage, &event, &invocation).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(forwarded(&stage).len(), 1, "m2 went on");
+
+    event.records = vec![
+        record(
+            "m3",
+            media_event("ev-flaky", &[format!("http://{addr}/flaky")]),
+        ),
+        record(
+            "m4",
+            media_event("ev-behind", &[format!("http://{addr}/image.png")]),
+        ),
+    ];
+    let response = handle_batch(&stage, &event, &invocation).await;
+    let failed: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(failed, ["m3", "m4"]);
+    assert_eq!(forwarded(&stage).len(), 1, "nothing more forwarded");
 }

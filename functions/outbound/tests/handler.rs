@@ -1083,3 +1083,57 @@ async fn without_a_public_media_url_nothing_is_fetched_and_the_reply_fails_sayin
     assert_eq!(hits_of("/nobase/photo.png"), 0);
     assert!(harness.sends().is_empty());
 }
+
+/// A permanent failure that escapes the handler's own answers (here: a stored result that is no
+/// longer an event) is answered with a failed `send_result` (`INTERNAL`) and is done: the kit's
+/// FIFO shell does not report it, and the rest of its conversation goes on. A transient failure
+/// still holds its conversation (`a_failure_stops_its_conversation_…` above).
+#[tokio::test]
+async fn a_permanent_failure_is_answered_and_its_conversation_goes_on() {
+    let harness = start(&[]).await;
+    let a1 = with_reply_id(&golden("text"), "p1", Some("first in A"));
+    let a2 = with_reply_id(&golden("text"), "p2", Some("second in A"));
+    let settings = harness.outbound.settings();
+    let key = "demo#p1";
+    let idempotency = harness.outbound.idempotency();
+    idempotency
+        .claim(
+            key,
+            "w",
+            now(),
+            settings.claim_lease,
+            settings.idempotency_ttl,
+        )
+        .await
+        .unwrap();
+    idempotency
+        .complete(key, "w", "not an event", now(), settings.idempotency_ttl)
+        .await
+        .unwrap();
+    let mut event = SqsEvent::default();
+    event.records = vec![
+        sqs_record("m-p1", "demo/c/A", &a1),
+        sqs_record("m-p2", "demo/c/A", &a2),
+    ];
+    let response = handle_batch(
+        &harness.outbound,
+        &event,
+        &Invocation::new(now(), deadline()),
+    )
+    .await;
+    assert!(
+        response.batch_item_failures.is_empty(),
+        "{:?}",
+        response.batch_item_failures
+    );
+    let sends = harness.sends();
+    assert_eq!(sends.len(), 1, "p1 was not sent again");
+    assert_eq!(sends[0]["message"]["text_message"]["text"], "second in A");
+    let results: Vec<Value> = harness.results().iter().map(body).collect();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["reply_id"], "p1");
+    assert_eq!(results[0]["send_result"]["outcome"], "failed");
+    assert_eq!(results[0]["send_result"]["error"]["code"], "INTERNAL");
+    assert_eq!(results[1]["reply_id"], "p2");
+    assert_eq!(results[1]["send_result"]["outcome"], "accepted");
+}
