@@ -309,50 +309,60 @@ async fn the_store_reads_only_a_tenants_retention_and_checks_it() {
     }
 }
 
+/// The real binary, run as Lambda runs it: under the emulator's execution environment, through
+/// the Runtime API, with the template's environment; invoked by hand, as an operator would.
 #[tokio::test]
-async fn the_binary_sweeps_once_with_the_templates_environment() {
+async fn the_binary_sweeps_when_invoked_with_the_templates_environment() {
+    use switchboard_lambda_emulator::environment::{Environment, Launch, Outcome};
     let (stack, keys) = scenario("ret-bin").await;
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_retention"))
-            .args(args)
-            .env_clear()
-            .envs(&stack.environment)
-            .envs(std::env::vars().filter(|(k, _)| k.starts_with("AWS_")))
-            .output()
-            .unwrap()
+    let log = std::env::temp_dir().join(format!("retention-{}.log", uuid::Uuid::new_v4()));
+    let launch = Launch {
+        name: "RetentionFunction".into(),
+        binary: env!("CARGO_BIN_EXE_retention").into(),
+        environment: stack.environment.clone(),
+        timeout: std::time::Duration::from_secs(300),
+        memory_mb: 256,
+        region: std::env::var("AWS_REGION").unwrap_or_else(|_| "eu-west-1".into()),
+        account: "123456789012".into(),
+        log_file: Some(log.clone()),
+    };
+    let mut environment = Environment::start(&launch).await.unwrap();
+    let mut invoke = async |payload: &str| -> serde_json::Value {
+        let outcome = environment
+            .invoke(
+                &launch,
+                &uuid::Uuid::new_v4().to_string(),
+                payload.to_owned().into(),
+            )
+            .await
+            .unwrap_or_else(|ended| panic!("the environment ended: {ended:?}"));
+        match outcome {
+            Outcome::Response(body) => serde_json::from_slice(&body).unwrap(),
+            failed => panic!("{payload}: {failed:?}"),
+        }
     };
     // The binary's clock is the real one: every scenario day lies in the past.
-    let dry = run(&["--once", "--dry-run"]);
-    assert!(
-        dry.status.success(),
-        "{}",
-        String::from_utf8_lossy(&dry.stderr)
-    );
+    let dry = invoke(r#"{"dry_run": true}"#).await;
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(dry["s3_requests"]["delete"], 0);
     assert_eq!(
         stack.keys().await.len(),
         keys.len(),
         "a dry run deletes nothing"
     );
-    // Stdout: the EMF documents, one JSON line each.
-    let stdout = String::from_utf8(dry.stdout).unwrap();
-    let run_metrics: serde_json::Value =
-        serde_json::from_str(stdout.lines().next().expect("an EMF line")).unwrap();
+    // Stdout: the EMF documents, one JSON line each (in the function's log, with stderr's).
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let run_metrics: serde_json::Value = logged
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|doc| doc.get("DryRun").is_some())
+        .expect("an EMF line");
     assert_eq!(run_metrics["DryRun"], true);
     assert_eq!(run_metrics["Stage"], stack.settings.stage);
     assert!(run_metrics["ObjectsWouldDelete"].as_u64().unwrap() > 0);
-    let stderr = String::from_utf8_lossy(&dry.stderr);
-    assert_eq!(
-        stderr.matches("retention run").count(),
-        1,
-        "one summary line: {stderr}"
-    );
 
-    let real = run(&["--once"]);
-    assert!(
-        real.status.success(),
-        "{}",
-        String::from_utf8_lossy(&real.stderr)
-    );
+    let real = invoke("{}").await;
+    assert_eq!(real["dry_run"], false);
     let left = stack.keys().await;
     assert!(left.len() < keys.len());
     assert!(
@@ -360,5 +370,14 @@ async fn the_binary_sweeps_once_with_the_templates_environment() {
             .all(|k| retention_of(k) > 0 && age(k) <= retention_of(k))
     );
 
-    assert!(!run(&["--bogus"]).status.success());
+    // A misspelt field fails the invocation, deleting nothing.
+    let misspelt = environment
+        .invoke(&launch, "misspelt", r#"{"dryrun": true}"#.into())
+        .await;
+    assert!(
+        matches!(&misspelt, Ok(Outcome::Failed { payload, .. }) if String::from_utf8_lossy(payload).contains("dryrun")),
+        "{misspelt:?}"
+    );
+    environment.stop().await;
+    let _ = std::fs::remove_file(log);
 }
