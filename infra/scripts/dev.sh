@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
-# `make dev`: the whole system locally. moto, the stack from template.yaml,
-# tenants from the seed file, and every function of the template that is built with
-# cargo-lambda (`switchboard-admin functions` lists them), each binary in its local mode: HTTP
-# functions serve on internal ports from $SWITCHBOARD_FUNCTION_PORTS_FROM (3100) up, one each,
-# in logical-id order, behind the local gateway (`switchboard-admin gateway`) on
-# 127.0.0.1:$SWITCHBOARD_HTTP_PORT (3000), which routes the template's HttpApi paths to them as
-# API Gateway does; the others run their own local shell (retention sweeps every
-# $SWITCHBOARD_RETENTION_EVERY_SECS, 60; SWITCHBOARD_RETENTION_DRY_RUN=1 makes it delete nothing).
+# `make dev`: the whole system locally. moto, the stack from template.yaml, tenants from the
+# seed file, and every function of the template that is built with cargo-lambda
+# (`switchboard-admin functions` lists them) run as AWS runs them: its Lambda binary under the
+# local Lambda emulator (`switchboard-admin emulate`, docs/lambda-emulator.md), which serves the
+# template's HTTP API routes on 127.0.0.1:$SWITCHBOARD_HTTP_PORT (3000) with payload format 2.0,
+# runs its SQS event source mappings (batch size, FIFO groups, visibility, redrive,
+# ReportBatchItemFailures) and fires its schedules every $SWITCHBOARD_SCHEDULE_EVERY_SECS (60)
+# instead of the template's rate. No function listens on a port of its own.
 # The Sinch simulator serves on 127.0.0.1:$SWITCHBOARD_SINCH_PORT (3001), and the stand-in for
 # the public media distribution on 127.0.0.1:$SWITCHBOARD_PUBLIC_MEDIA_PORT (3002), moto on
-# $SWITCHBOARD_MOTO_PORT (4566). The caller's environment reaches every function (e.g.
-# SWITCHBOARD_MEDIA_ALLOW_LOCAL for the inbound stage) unless the template sets the variable.
-# Runs until Ctrl-C; stops everything it started.
+# $SWITCHBOARD_MOTO_PORT (4566). SWITCHBOARD_* variables of the caller's environment reach every
+# function (e.g. SWITCHBOARD_MEDIA_ALLOW_LOCAL for the inbound stage) unless the template sets
+# them. Binaries are taken from $CARGO_TARGET_DIR (default target/). Runs until Ctrl-C; stops
+# everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-admin=target/debug/switchboard-admin
+# cargo's target directory: $CARGO_TARGET_DIR when set (relative to the checkout, as for cargo).
+target_dir=${CARGO_TARGET_DIR:-target}
+case $target_dir in /*) ;; *) target_dir=$PWD/$target_dir ;; esac
+bin_dir=$target_dir/debug
+admin=$bin_dir/switchboard-admin
 # What a session writes (the functions' environments, the list of functions): a second session
 # in the same checkout (the e2e test of `make dev`) keeps its own with SWITCHBOARD_DEV_DIR.
 export SWITCHBOARD_DEV_DIR=${SWITCHBOARD_DEV_DIR:-.local}
@@ -28,12 +33,9 @@ if [ "${1:-}" = "--under-moto" ]; then
     --http-base-url "http://127.0.0.1:$SWITCHBOARD_HTTP_PORT" \
     --env "SWITCHBOARD_PUBLIC_MEDIA_BASE_URL=http://127.0.0.1:$SWITCHBOARD_PUBLIC_MEDIA_PORT" > /dev/null
   pids=()
-  upstreams=()
   stop() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
   trap stop EXIT
   trap 'exit 143' INT TERM
-  port=$SWITCHBOARD_FUNCTION_PORTS_FROM
-  seeded=
   # A service pointed at the simulator's default address (the demo's api_base_url) follows the
   # port the simulator runs on here, so another SWITCHBOARD_SINCH_PORT still reaches it.
   seed_file=$SWITCHBOARD_SEED
@@ -42,45 +44,33 @@ if [ "${1:-}" = "--under-moto" ]; then
     sed "s#//\(127\.0\.0\.1\|localhost\):3001\([\"/]\)#//\1:$SWITCHBOARD_SINCH_PORT\2#g" \
       "$SWITCHBOARD_SEED" > "$seed_file"
   fi
+  first_env=$(ls "$dev_dir"/dev-stack/*.env 2>/dev/null | head -n 1)
+  [ -n "$first_env" ] || { echo "dev: the template has no function to run" >&2; exit 1; }
+  # One config table for all functions: any function's environment names it.
+  (set -a; . "$first_env"; set +a; "$admin" seed --file "$seed_file" > /dev/null)
   echo
-  echo "Switchboard is running locally."
-  while IFS=$'\t' read -r function binary triggers <&3; do
-    env_file=$dev_dir/dev-stack/$function.env
-    first_env=${first_env:-$env_file}
-    if [ -z "$seeded" ]; then
-      # One config table for all functions: any function's environment names it.
-      (set -a; . "$env_file"; set +a; "$admin" seed --file "$seed_file" > /dev/null)
-      seeded=yes
-    fi
-    case ,$triggers, in
-      *,http,*)
-        (set -a; . "$env_file"; set +a; SWITCHBOARD_HTTP_PORT=$port exec "target/debug/$binary") &
-        pids+=($!)
-        upstreams+=(--upstream "$function=127.0.0.1:$port")
-        echo "  $function ($binary): http://127.0.0.1:$port, routed by the gateway"
-        port=$((port + 1)) ;;
-      *)
-        # Outside Lambda, each binary runs its own local shell (a schedule loop, a queue poller).
-        (set -a; . "$env_file"; set +a; exec "target/debug/$binary") &
-        pids+=($!)
-        echo "  $function ($binary): $triggers, run locally" ;;
-    esac
-  done 3< "$dev_dir/dev-functions.tsv"
-  # One address for every HTTP route, as deployed: the webhook's and the media links'.
-  if [ ${#upstreams[@]} -gt 0 ]; then
-    "$admin" gateway --listen "127.0.0.1:$SWITCHBOARD_HTTP_PORT" "${upstreams[@]}" > /dev/null &
-    pids+=($!)
-    echo "  HTTP API (local gateway): http://127.0.0.1:$SWITCHBOARD_HTTP_PORT"
-    echo "    webhook:     /{tenant}/sms/sinchconversation/{service|all}"
-    echo "    media links: /{tenant}/media/{token}"
-  fi
+  echo "Switchboard is running locally: every function as its Lambda binary under the emulator."
+  schedule_args=(--schedule-every "$SWITCHBOARD_SCHEDULE_EVERY_SECS")
+  "$admin" emulate --prefix switchboard-local --env-dir "$dev_dir/dev-stack" --bin-dir "$bin_dir" \
+    --http-listen "127.0.0.1:$SWITCHBOARD_HTTP_PORT" "${schedule_args[@]}" \
+    --async-retry-delay "$SWITCHBOARD_ASYNC_RETRY_DELAY_SECS" --async-retry-delay "$SWITCHBOARD_ASYNC_RETRY_DELAY_SECS" \
+    > "$dev_dir/emulator.out" &
+  pids+=($!)
+  for _ in $(seq 1 100); do
+    grep -q '^listening on' "$dev_dir/emulator.out" 2>/dev/null && break
+    kill -0 "${pids[-1]}" 2>/dev/null || { echo "dev: the emulator did not start (see above)" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "  HTTP API (API Gateway, payload 2.0): http://127.0.0.1:$SWITCHBOARD_HTTP_PORT"
+  echo "    webhook:     /{tenant}/sms/sinchconversation/{service|all}"
+  echo "    media links: /{tenant}/media/{token}"
   # The Sinch simulator stands in for Sinch (README "Sinch simulator"); the demo tenant's
   # api_base_url points at it, and its callbacks go to the webhook through the gateway.
   if [ -n "${first_env:-}" ]; then
     (set -a; . "$first_env"; set +a
      SWITCHBOARD_SINCH_PORT=$SWITCHBOARD_SINCH_PORT \
      SWITCHBOARD_SINCH_WEBHOOK_BASE_URL=http://127.0.0.1:$SWITCHBOARD_HTTP_PORT \
-     exec target/debug/sinch-simulator > /dev/null) &
+     exec "$bin_dir/sinch-simulator" > /dev/null) &
     pids+=($!)
     echo "  Sinch simulator: http://127.0.0.1:$SWITCHBOARD_SINCH_PORT (requests: /_simulator/requests)"
   fi
@@ -98,8 +88,7 @@ if [ "${1:-}" = "--under-moto" ]; then
   echo "  seed:         $SWITCHBOARD_SEED"
   echo "Ctrl-C stops everything."
   echo
-  [ ${#pids[@]} -gt 0 ] || { echo "dev: the template has no function to serve" >&2; exit 1; }
-  # The first function to exit ends the session; stop() ends the others.
+  # The first process to exit ends the session; stop() ends the others.
   wait -n "${pids[@]}"
   exit 1
 fi
@@ -108,7 +97,10 @@ export SWITCHBOARD_SEED=${SWITCHBOARD_SEED:-infra/seed/demo.json}
 export SWITCHBOARD_HTTP_PORT=${SWITCHBOARD_HTTP_PORT:-3000}
 export SWITCHBOARD_SINCH_PORT=${SWITCHBOARD_SINCH_PORT:-3001}
 export SWITCHBOARD_PUBLIC_MEDIA_PORT=${SWITCHBOARD_PUBLIC_MEDIA_PORT:-3002}
-export SWITCHBOARD_FUNCTION_PORTS_FROM=${SWITCHBOARD_FUNCTION_PORTS_FROM:-3100}
+# Local periods: schedules fire every minute (the template's rate is hours), and a failed
+# scheduled invocation is retried after 5 s instead of Lambda's 1 and 2 minutes.
+export SWITCHBOARD_SCHEDULE_EVERY_SECS=${SWITCHBOARD_SCHEDULE_EVERY_SECS:-${SWITCHBOARD_RETENTION_EVERY_SECS:-60}}
+export SWITCHBOARD_ASYNC_RETRY_DELAY_SECS=${SWITCHBOARD_ASYNC_RETRY_DELAY_SECS:-5}
 [ -f "$SWITCHBOARD_SEED" ] || { echo "dev: seed file '$SWITCHBOARD_SEED' not found" >&2; exit 1; }
 
 infra/scripts/install-tools.sh moto

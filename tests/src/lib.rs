@@ -1,10 +1,9 @@
-//! End-to-end test support: a private stack on moto, built from template.yaml, and the real
-//! `webhook` binary on a random port, and the Sinch simulator ([`simulator`]). The tests
-//! themselves are in `tests/`.
+//! End-to-end test support: a private stack on moto, built from template.yaml, the functions'
+//! real Lambda binaries under the local Lambda emulator ([`emulated`]) fed by the template's
+//! triggers, and the Sinch simulator ([`simulator`]). The tests themselves are in `tests/`.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_config::SdkConfig;
@@ -12,7 +11,11 @@ use switchboard_local_stack::local_stack::LocalStack;
 use switchboard_shared::config::{ConfigStore, SeedFile};
 use switchboard_shared::sinch::signature;
 
+pub mod emulated;
 pub mod simulator;
+
+use emulated::{Emulated, Run};
+use switchboard_local_stack::template::Template;
 
 pub const SECRET: &str = "e2e-current-secret";
 pub const PREVIOUS_SECRET: &str = "e2e-previous-secret";
@@ -30,13 +33,6 @@ pub fn workspace_root() -> PathBuf {
         .find(|dir| dir.join("template.yaml").is_file() && dir.join("Cargo.toml").is_file())
         .unwrap_or_else(|| panic!("no template.yaml above {}", start.display()))
         .to_path_buf()
-}
-
-/// The `webhook` binary next to this test binary, built from the current sources first: cargo
-/// does not rebuild a workspace binary for `cargo test -p switchboard-e2e`, so without this a
-/// test could run yesterday's webhook. Once per test process; a no-op when it is fresh.
-fn webhook_binary() -> PathBuf {
-    function_binary("webhook")
 }
 
 /// A function binary (`webhook`, `media`, …) built from the current sources, once per test
@@ -105,24 +101,18 @@ pub fn seed_json() -> String {
 
 pub struct Running {
     pub stack: LocalStack,
+    /// The webhook's environment (resolved from the template).
     pub env: Vec<(String, String)>,
+    /// The HTTP API (the emulator's API Gateway) serving the webhook's route.
     pub base_url: String,
     pub sqs: aws_sdk_sqs::Client,
     pub s3: aws_sdk_s3::Client,
     /// The webhook's log (stderr, at `info`), for tests that check what is logged.
     pub log_path: PathBuf,
-    child: Child,
-    /// Other functions started for this test (the media stage).
-    others: Vec<Child>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        for child in std::iter::once(&mut self.child).chain(self.others.iter_mut()) {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
+    /// Each function's log: `<LogicalId>.log`.
+    pub log_dir: PathBuf,
+    /// Functions under the emulator; dropped (stopped) with this `Running`.
+    emulators: Vec<Emulated>,
 }
 
 impl Running {
@@ -134,20 +124,18 @@ impl Running {
             .unwrap_or_else(|| panic!("{name} not in env"))
     }
 
-    /// Starts a private stack, seeds it and runs the webhook binary against it.
+    /// Starts a private stack, seeds it and runs the webhook's Lambda binary against it behind
+    /// the emulator's HTTP API.
     pub async fn start(test: &str) -> Running {
         Running::start_with(test, &[]).await
     }
 
     pub async fn start_with(test: &str, extra_env: &[(&str, &str)]) -> Running {
         let sdk = sdk().await;
-        let stack = LocalStack::create(
-            &sdk,
-            &unique_prefix(test),
-            &workspace_root().join("template.yaml"),
-        )
-        .await
-        .expect("local stack");
+        let prefix = unique_prefix(test);
+        let stack = LocalStack::create(&sdk, &prefix, &workspace_root().join("template.yaml"))
+            .await
+            .expect("local stack");
         let env: Vec<(String, String)> = stack
             .function_environment("WebhookFunction")
             .expect("webhook env")
@@ -164,43 +152,56 @@ impl Running {
             store.put_tenant(&tenant).await.expect("seed tenant");
         }
 
-        let prefix_dir = workspace_root().join(".local/e2e-logs");
-        std::fs::create_dir_all(&prefix_dir).expect("log folder");
-        let log_path = prefix_dir.join(format!("{}.log", unique_prefix(test)));
-        let log = std::fs::File::create(&log_path).expect("log file");
-        let mut command = Command::new(webhook_binary());
-        command
-            .envs(env.iter().cloned())
-            .env("SWITCHBOARD_HTTP_PORT", "0")
-            .env("RUST_LOG", "info");
-        for (name, value) in extra_env {
-            command.env(name, value);
-        }
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("start webhook");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut first_line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut first_line)
-            .expect("webhook announces its address");
-        let base_url = first_line
-            .trim()
-            .strip_prefix("listening on ")
-            .expect("listening line")
-            .to_owned();
+        let log_dir = workspace_root().join(".local/e2e-logs").join(&prefix);
+        let template = stack.template().clone();
+        let webhook = Emulated::start(
+            &stack,
+            &template,
+            &[Run {
+                function: "WebhookFunction",
+                extra_env,
+            }],
+            &log_dir,
+            emulated::options(true),
+        );
+        let base_url = webhook
+            .base_url
+            .clone()
+            .expect("the webhook has an HTTP route");
         Running {
             stack,
             env,
             base_url,
             sqs: switchboard_shared::aws::sqs_client(&sdk),
             s3: switchboard_shared::aws::s3_client(&sdk),
-            log_path,
-            child,
-            others: Vec::new(),
+            log_path: log_dir.join("WebhookFunction.log"),
+            log_dir,
+            emulators: vec![webhook],
         }
+    }
+
+    /// Runs `function` of `template` (this stack's own, or a changed copy) under the emulator
+    /// with `extra_env`, until this `Running` is dropped; returns its HTTP API's base URL when
+    /// it has routes.
+    pub fn start_function(
+        &mut self,
+        template: &Template,
+        function: &str,
+        extra_env: &[(&str, &str)],
+    ) -> Option<String> {
+        let emulated = Emulated::start(
+            &self.stack,
+            template,
+            &[Run {
+                function,
+                extra_env,
+            }],
+            &self.log_dir,
+            emulated::options(true),
+        );
+        let base_url = emulated.base_url.clone();
+        self.emulators.push(emulated);
+        base_url
     }
 
     /// POSTs a body signed with `secret` (timestamp offset in seconds from now).
@@ -230,57 +231,18 @@ impl Running {
         http_post(&format!("{}{}", self.base_url, path), body, headers)
     }
 
-    /// Starts the inbound stage (the `media` binary, polling this stack's ingest queue) with
-    /// `extra_env`; it stops with this `Running`.
+    /// Runs the inbound stage (MediaFunction, fed by its SQS event source mapping on this
+    /// stack's ingest queue) with `extra_env`; it stops with this `Running`.
     pub fn start_media(&mut self, extra_env: &[(&str, &str)]) {
-        let env = self
-            .stack
-            .function_environment("MediaFunction")
-            .expect("media env");
-        let log = std::fs::File::create(self.log_path.with_extension("media.log")).expect("log");
-        let mut command = Command::new(function_binary("media"));
-        command
-            .envs(env)
-            .env("SWITCHBOARD_LOCAL_SQS_WAIT_SECS", "1")
-            .env("RUST_LOG", "info");
-        for (name, value) in extra_env {
-            command.env(name, value);
-        }
-        let child = command
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("start media");
-        self.others.push(child);
+        let template = self.stack.template().clone();
+        self.start_function(&template, "MediaFunction", extra_env);
     }
 
-    /// Starts the media link function (the `media-link` binary's local server on a free port)
-    /// with this stack's environment; returns its base URL. It stops with this `Running`.
+    /// Runs the media link function behind its HTTP API route; returns the API's base URL.
     pub fn start_media_link(&mut self) -> String {
-        let env = self
-            .stack
-            .function_environment("MediaLinkFunction")
-            .expect("media link env");
-        let log =
-            std::fs::File::create(self.log_path.with_extension("media-link.log")).expect("log");
-        let mut child = Command::new(function_binary("media-link"))
-            .envs(env)
-            .env("SWITCHBOARD_HTTP_PORT", "0")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("start media-link");
-        let mut first_line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut first_line)
-            .expect("media-link announces its address");
-        self.others.push(child);
-        first_line
-            .trim()
-            .strip_prefix("listening on ")
-            .expect("listening line")
-            .to_owned()
+        let template = self.stack.template().clone();
+        self.start_function(&template, "MediaLinkFunction", &[])
+            .expect("the media link function has an HTTP route")
     }
 
     /// Events on the events queue, waiting up to `timeout` for at least `count`.

@@ -1,6 +1,6 @@
 //! `make dev` as a user runs it, checked from outside: `infra/scripts/dev.sh` on free ports, a
 //! file server of the test's own let through `SWITCHBOARD_MEDIA_ALLOW_LOCAL`, signed callbacks
-//! posted to the local gateway, agent commands put on `replies.fifo`, and what arrives on
+//! posted to the emulator's HTTP API, every function a Lambda binary under the emulator, agent commands put on `replies.fifo`, and what arrives on
 //! `events.fifo`, at the simulator and behind the links. These are the "Done means" of the
 //! inbound stage and the reply path, run the way an outside check runs them.
 //!
@@ -50,6 +50,7 @@ struct Dev {
     s3: aws_sdk_s3::Client,
     events: Arc<Mutex<Vec<Value>>>,
     log: PathBuf,
+    dev_dir: PathBuf,
     /// Closing it (the test process ending) makes the watchdog stop the session.
     _watchdog: Mutex<(Child, ChildStdin)>,
 }
@@ -70,21 +71,6 @@ fn free_ports(count: usize) -> Vec<u16> {
         .collect()
 }
 
-/// The first of `count` consecutive free ports (the functions' internal ports), below the
-/// kernel's ephemeral range, where outgoing connections would keep taking ports of a range.
-fn free_port_range(count: u16) -> u16 {
-    for _ in 0..200 {
-        let base = 20_000 + (uuid::Uuid::new_v4().as_u128() % 12_000) as u16;
-        let held: Vec<_> = (0..count)
-            .map_while(|i| TcpListener::bind(("127.0.0.1", base + i)).ok())
-            .collect();
-        if held.len() == usize::from(count) {
-            return base;
-        }
-    }
-    panic!("no {count} consecutive free ports between 20000 and 32000");
-}
-
 fn env_file(dev_dir: &std::path::Path, name: &str) -> BTreeMap<String, String> {
     let path = dev_dir.join(format!("dev-stack/{name}.env"));
     std::fs::read_to_string(&path)
@@ -102,7 +88,6 @@ impl Dev {
         let ports = free_ports(4);
         let (http_port, sinch_port, public_media_port, moto_port) =
             (ports[0], ports[1], ports[2], ports[3]);
-        let functions_from = free_port_range(8);
         let log_dir = root.join(".local/e2e-logs");
         std::fs::create_dir_all(&log_dir).expect("log folder");
         let log = log_dir.join(format!("make-dev-{}.log", std::process::id()));
@@ -136,10 +121,8 @@ impl Dev {
                 "SWITCHBOARD_PUBLIC_MEDIA_PORT",
                 public_media_port.to_string(),
             )
-            .env(
-                "SWITCHBOARD_FUNCTION_PORTS_FROM",
-                functions_from.to_string(),
-            )
+            // Schedules (retention) fire every few seconds, so the test sees one.
+            .env("SWITCHBOARD_SCHEDULE_EVERY_SECS", "3")
             .env("SWITCHBOARD_MOTO_PORT", moto_port.to_string())
             .env("SWITCHBOARD_MEDIA_ALLOW_LOCAL", &files.address)
             .env("SWITCHBOARD_DEV_DIR", &dev_dir)
@@ -186,21 +169,6 @@ impl Dev {
                 "make dev does not announce port {port} that it was given:\n{banner}"
             );
         }
-        for function in banner
-            .lines()
-            .filter(|l| l.contains("routed by the gateway"))
-        {
-            let port: u16 = function
-                .split("http://127.0.0.1:")
-                .nth(1)
-                .and_then(|rest| rest.split(',').next())
-                .and_then(|port| port.parse().ok())
-                .unwrap_or_else(|| panic!("no port in {function:?}"));
-            assert!(
-                (functions_from..functions_from + 8).contains(&port),
-                "{function:?} is not on SWITCHBOARD_FUNCTION_PORTS_FROM={functions_from}"
-            );
-        }
         for address in &addresses {
             while std::net::TcpStream::connect(address).is_err() {
                 assert!(
@@ -213,7 +181,6 @@ impl Dev {
         }
 
         let media = env_file(&dev_dir, "MediaFunction");
-        let outbound = env_file(&dev_dir, "OutboundFunction");
         let events_queue = media["SWITCHBOARD_EVENTS_QUEUE_URL"].clone();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -232,6 +199,14 @@ impl Dev {
         );
         let sqs = switchboard_shared::aws::sqs_client(&sdk);
         let s3 = switchboard_shared::aws::s3_client(&sdk);
+        let queue_url = |logical_id: &str| {
+            let name = format!("switchboard-local-{logical_id}.fifo");
+            rt.block_on(sqs.get_queue_url().queue_name(&name).send())
+                .unwrap_or_else(|err| panic!("queue {name}: {err}"))
+                .queue_url
+                .unwrap_or_default()
+        };
+        let (replies_queue, ingest_queue) = (queue_url("RepliesQueue"), queue_url("IngestQueue"));
         let events = Arc::new(Mutex::new(Vec::new()));
         rt.spawn(collect(sqs.clone(), events_queue, Arc::clone(&events)));
         Dev {
@@ -240,8 +215,9 @@ impl Dev {
             sinch_port,
             public_media_port,
             files,
-            replies_queue: outbound["SWITCHBOARD_LOCAL_SQS_QUEUE_URL"].clone(),
-            ingest_queue: media["SWITCHBOARD_LOCAL_SQS_QUEUE_URL"].clone(),
+            replies_queue,
+            ingest_queue,
+            dev_dir,
             bucket: media["SWITCHBOARD_MEDIA_BUCKET"].clone(),
             sqs,
             s3,
@@ -1177,4 +1153,146 @@ fn with_429s_503s_a_400_and_a_command_put_twice_each_command_is_sent_once() {
         "the command put twice is sent once"
     );
     dev.assert_token_requests();
+}
+
+// --- the emulator's "Done means" ----------------------------------------------------------
+
+/// The functions' binaries, as the template names them.
+const FUNCTION_BINARIES: [&str; 5] = ["webhook", "media", "media-link", "outbound", "retention"];
+
+/// A process of this session's functions: its binary, and its environment.
+struct FunctionProcess {
+    binary: String,
+    pid: u32,
+    environment: Vec<String>,
+}
+
+/// Every live process of one of the functions' binaries that belongs to this session (its
+/// environment names the session's SWITCHBOARD_DEV_DIR, which dev.sh passes on).
+fn function_processes(dev: &Dev) -> Vec<FunctionProcess> {
+    let marker = format!("SWITCHBOARD_DEV_DIR={}", dev.dev_dir.display());
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(exe) = std::fs::read_link(entry.path().join("exe")) else {
+            continue;
+        };
+        let binary = exe
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !FUNCTION_BINARIES.contains(&binary.as_str()) {
+            continue;
+        }
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        let environment: Vec<String> = environ
+            .split(|b| *b == 0)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .collect();
+        if environment.contains(&marker) {
+            found.push(FunctionProcess {
+                binary,
+                pid,
+                environment,
+            });
+        }
+    }
+    found
+}
+
+/// The socket inodes in the LISTEN state on this machine.
+fn listening_inodes() -> Vec<String> {
+    let mut inodes = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let text = std::fs::read_to_string(table).unwrap_or_default();
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.get(3) == Some(&"0A") {
+                if let Some(inode) = fields.get(9) {
+                    inodes.push((*inode).to_owned());
+                }
+            }
+        }
+    }
+    inodes
+}
+
+#[test]
+fn every_function_runs_as_its_lambda_binary_under_the_emulator_and_none_listens() {
+    let dev = dev();
+    let run = run_id();
+    // Something for each trigger: a callback (webhook, then the inbound stage), a command
+    // (outbound), a media link (its 404 still invokes the function); the schedule fires by
+    // itself every few seconds.
+    dev.post_signed(&json!({"app_id": APP, "project_id": PROJECT, "message": {
+        "id": format!("01MSGLAMBDA{run}"), "conversation_id": format!("01CONVLAMBDA{run}"),
+        "contact_id": "01CONTACTLAMBDA", "direction": "TO_APP",
+        "channel_identity": {"channel": "WHATSAPP", "identity": "46700000042", "app_id": APP},
+        "contact_message": {"text_message": {"text": "hello"}}}}));
+    let reply_id = format!("mkdev-{run}-lambda");
+    dev.put_command(
+        &text_command(&reply_id, "46700000042"),
+        &format!("demo/{reply_id}"),
+        &reply_id,
+    );
+    let (status, _, _) = http_call(
+        "GET",
+        &format!("http://127.0.0.1:{}/demo/media/not-a-token", dev.http_port),
+        b"",
+        &[],
+    );
+    assert!(status == 404 || status == 410 || status == 400, "{status}");
+
+    let started = Instant::now();
+    let processes = loop {
+        let processes = function_processes(dev);
+        let mut running: Vec<&str> = processes.iter().map(|p| p.binary.as_str()).collect();
+        running.sort();
+        running.dedup();
+        if running.len() == FUNCTION_BINARIES.len() {
+            break processes;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "only {running:?} of {FUNCTION_BINARIES:?} ever ran; make dev's log:\n{}",
+            dev.logs()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    let listening = listening_inodes();
+    for process in &processes {
+        assert!(
+            process
+                .environment
+                .iter()
+                .any(|v| v.starts_with("AWS_LAMBDA_RUNTIME_API=127.0.0.1:")),
+            "{} (pid {}) is not fed through the Lambda Runtime API",
+            process.binary,
+            process.pid
+        );
+        let fds = std::fs::read_dir(format!("/proc/{}/fd", process.pid))
+            .map(|dir| dir.flatten().collect::<Vec<_>>())
+            .unwrap_or_default();
+        for fd in fds {
+            let Ok(target) = std::fs::read_link(fd.path()) else {
+                continue;
+            };
+            let target = target.to_string_lossy().into_owned();
+            if let Some(inode) = target
+                .strip_prefix("socket:[")
+                .and_then(|t| t.strip_suffix(']'))
+            {
+                assert!(
+                    !listening.iter().any(|l| l == inode),
+                    "{} (pid {}) listens on a port of its own",
+                    process.binary,
+                    process.pid
+                );
+            }
+        }
+    }
 }

@@ -1,12 +1,13 @@
 //! The reply path end to end on the real binaries: agent commands put on `replies.fifo`, the
-//! `outbound` binary polling it as Lambda's event source would, the Sinch simulator standing in
+//! `outbound` Lambda binary fed by the template's event source mapping under the local Lambda
+//! emulator, the Sinch simulator standing in
 //! for Sinch (tokens checked against the config table's access keys), an attachment by S3 key
 //! checked in the stack's bucket, and one `send_result` per command on `events.fifo`, in the
 //! command's message group; the same command put again is answered again and not sent again.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use switchboard_e2e::emulated::{self, Emulated, Run};
 use switchboard_e2e::simulator::SimulatorStack;
 use switchboard_e2e::*;
 use switchboard_shared::config::SeedFile;
@@ -22,15 +23,6 @@ fn key() -> String {
     )
 }
 const GROUP: &str = "acme/c/01E2ECONVERSATION";
-
-struct Outbound(Child);
-
-impl Drop for Outbound {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn command(reply_id: &str, message: serde_json::Value) -> String {
     serde_json::json!({
@@ -98,23 +90,20 @@ async fn commands_on_the_replies_queue_reach_sinch_once_and_results_reach_the_ev
         .await
         .expect("the agent's attachment");
 
-    let log_dir = workspace_root().join(".local/e2e-logs");
-    std::fs::create_dir_all(&log_dir).unwrap();
-    let log =
-        std::fs::File::create(log_dir.join(format!("{}.outbound.log", unique_prefix("outbound"))))
-            .unwrap();
-    let _outbound = Outbound(
-        Command::new(function_binary("outbound"))
-            .envs(env.iter())
-            .env("SWITCHBOARD_LOCAL_SQS_WAIT_SECS", "1")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("start outbound"),
+    let _outbound = Emulated::start(
+        &sim.stack,
+        sim.stack.template(),
+        &[Run {
+            function: "OutboundFunction",
+            extra_env: &[],
+        }],
+        &workspace_root()
+            .join(".local/e2e-logs")
+            .join(unique_prefix("outbound")),
+        emulated::options(false),
     );
 
-    let replies = &env["SWITCHBOARD_LOCAL_SQS_QUEUE_URL"];
+    let replies = &emulated::queue_urls(&sim.stack)["RepliesQueue"];
     let events = &env["SWITCHBOARD_EVENTS_QUEUE_URL"];
     let text = command(
         "e2e-reply-1",

@@ -456,7 +456,9 @@ async fn a_signed_callback_of_a_kind_nobody_knows_yet_is_forwarded_whole() {
 }
 
 #[tokio::test]
-async fn only_post_is_answered_on_the_callback_route() {
+async fn only_post_is_routed_a_get_gets_api_gateways_404() {
+    // The template routes only POST to the webhook, so API Gateway (here, the emulator's)
+    // answers any other method itself, without invoking the function.
     use std::io::{Read, Write};
     let running = Running::start("method").await;
     let host = running.base_url.trim_start_matches("http://").to_owned();
@@ -468,7 +470,11 @@ async fn only_post_is_answered_on_the_callback_route() {
     .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
-    assert!(response.starts_with("HTTP/1.1 405"), "{response}");
+    assert!(response.starts_with("HTTP/1.1 404"), "{response}");
+    assert!(
+        response.ends_with(r#"{"message":"Not Found"}"#),
+        "{response}"
+    );
 }
 
 #[tokio::test]

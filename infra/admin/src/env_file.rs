@@ -32,9 +32,38 @@ pub fn env_lines(environment: &BTreeMap<String, String>) -> Result<String, Unsaf
     Ok(lines)
 }
 
+/// Reads the lines [`env_lines`] writes (blank lines and `#` comments skipped).
+pub fn read_env_lines(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut environment = BTreeMap::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, value) = line
+            .split_once('=')
+            .filter(|(name, _)| !name.is_empty())
+            .ok_or_else(|| format!("line {}: expected KEY=VALUE", number + 1))?;
+        environment.insert(name.to_owned(), value.to_owned());
+    }
+    Ok(environment)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_is_written_reads_back() {
+        let environment = BTreeMap::from([
+            ("A".to_owned(), "x=y".to_owned()),
+            ("B".to_owned(), "http://h:1/q.fifo".to_owned()),
+        ]);
+        let text = env_lines(&environment).unwrap();
+        assert_eq!(read_env_lines(&text).unwrap(), environment);
+        assert!(read_env_lines("no equals sign").is_err());
+        assert!(read_env_lines("=value").is_err());
+    }
 
     #[test]
     fn env_lines_are_sorted_and_refuse_values_that_need_quoting() {

@@ -1,13 +1,12 @@
 //! `switchboard-admin`: operations on a Switchboard deployment and on the local stack.
 
+mod emulate;
 mod env_file;
 mod functions;
-mod gateway;
 mod public_media;
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -38,9 +37,11 @@ enum Command {
     /// CloudFront distribution serves them: the local stand-in `make dev` runs (local endpoint
     /// only). Prints `listening on http://…` once ready.
     PublicMedia(PublicMediaArgs),
-    /// The local API Gateway of `make dev`: serves every HTTP route of the template on one
-    /// address and forwards each request, unchanged, to its function's local server.
-    Gateway(GatewayArgs),
+    /// Run the template's functions as Lambda runs them (local endpoint only): each function's
+    /// binary behind the Lambda Runtime API, fed by the template's HTTP API routes (served on
+    /// one address), SQS event source mappings and schedules. Prints `listening on http://…`
+    /// once the HTTP API is up; runs until Ctrl-C or SIGTERM.
+    Emulate(emulate::EmulateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -51,30 +52,6 @@ struct PublicMediaArgs {
     /// Port on 127.0.0.1; 0 picks a free one.
     #[arg(long, env = "SWITCHBOARD_PUBLIC_MEDIA_PORT", default_value_t = 3002)]
     port: u16,
-}
-
-#[derive(Debug, Args)]
-struct GatewayArgs {
-    /// The SAM template whose HttpApi routes are served.
-    #[arg(long, default_value = "template.yaml")]
-    template: PathBuf,
-    /// Where to listen.
-    #[arg(long, default_value = "127.0.0.1:3000")]
-    listen: SocketAddr,
-    /// A function's local server: `LogicalId=HOST:PORT` (repeatable; one per HTTP function).
-    #[arg(long = "upstream", value_name = "ID=HOST:PORT", value_parser = parse_upstream)]
-    upstreams: Vec<(String, SocketAddr)>,
-}
-
-fn parse_upstream(text: &str) -> Result<(String, SocketAddr), String> {
-    let (id, address) = text
-        .split_once('=')
-        .filter(|(id, _)| !id.is_empty())
-        .ok_or_else(|| format!("expected LogicalId=HOST:PORT, found {text:?}"))?;
-    let address = address
-        .parse()
-        .map_err(|_| format!("{address:?} is not HOST:PORT (an IP address and a port)"))?;
-    Ok((id.to_owned(), address))
 }
 
 #[derive(Debug, Args)]
@@ -175,8 +152,8 @@ enum AdminError {
     },
     #[error(transparent)]
     Store(#[from] switchboard_shared::config::StoreError),
-    #[error("gateway: {0}")]
-    Gateway(String),
+    #[error("emulate: {0}")]
+    Emulator(String),
     #[error(transparent)]
     UnsafeEnvValue(#[from] env_file::UnsafeEnvValue),
     #[error("cannot serialize the output: {0}")]
@@ -198,7 +175,7 @@ async fn main() -> ExitCode {
         Command::Functions(args) => run_functions(args),
         Command::Seed(args) => run_seed(args).await,
         Command::PublicMedia(args) => run_public_media(args).await,
-        Command::Gateway(args) => run_gateway(args).await,
+        Command::Emulate(args) => emulate::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -247,30 +224,6 @@ async fn run_seed(args: SeedArgs) -> Result<(), AdminError> {
             tenant.queues.len()
         );
     }
-    Ok(())
-}
-
-async fn run_gateway(args: GatewayArgs) -> Result<(), AdminError> {
-    let template = Template::from_path(&args.template)?;
-    let upstreams: BTreeMap<String, SocketAddr> = args.upstreams.into_iter().collect();
-    let routes =
-        gateway::Routes::from_template(&template, &upstreams).map_err(AdminError::Gateway)?;
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    for route in routes.iter() {
-        eprintln!(
-            "gateway: {} {} -> {} ({})",
-            route.method.as_ref().map_or("ANY", |m| m.as_str()),
-            route.path(),
-            route.upstream,
-            route.function
-        );
-    }
-    // On stdout, like the functions' local servers, for scripts and tests.
-    println!("listening on http://{}", listener.local_addr()?);
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    gateway::serve(routes, listener, shutdown).await?;
     Ok(())
 }
 

@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use crate::batch_outcome;
 use crate::function::Function;
 
-/// Lambda starts an SQS mapping with five concurrent pollers; without `MaximumConcurrency` the
+/// Lambda starts an SQS mapping with five concurrent batches; without `MaximumConcurrency` the
 /// emulator stays there (AWS scales further, a laptop need not).
 pub const DEFAULT_POLLERS: u32 = 5;
 /// Long-poll wait per receive: short, so a stopping emulator does not wait on it.
@@ -37,53 +37,64 @@ pub struct Mapping {
     pub region: String,
 }
 
-/// Runs the mapping's pollers until `stop` turns true.
+/// Runs the mapping until `stop` turns true: one receiver, at most `pollers` batches in
+/// flight. Receives are made one at a time on purpose: moto decides which FIFO groups are in
+/// flight when a long poll starts, so two overlapping receives could both take messages of one
+/// group; SQS itself never would.
 pub async fn run(
     mapping: Arc<Mapping>,
     function: Arc<Function>,
     sqs: aws_sdk_sqs::Client,
-    stop: watch::Receiver<bool>,
+    mut stop: watch::Receiver<bool>,
 ) {
-    let pollers = mapping.pollers.clamp(1, function.concurrency);
-    let mut tasks = Vec::new();
-    for _ in 0..pollers {
-        let (mapping, function, sqs, mut stop) = (
-            Arc::clone(&mapping),
-            Arc::clone(&function),
-            sqs.clone(),
-            stop.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    () = poll_once(&mapping, &function, &sqs) => {}
-                    _ = stop.wait_for(|stop| *stop) => return,
-                }
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(
+        mapping.pollers.clamp(1, function.concurrency) as usize,
+    ));
+    let mut batches = tokio::task::JoinSet::new();
+    loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&in_flight).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            _ = stop.wait_for(|stop| *stop) => break,
+        };
+        let messages = tokio::select! {
+            received = receive(&mapping, &sqs) => received,
+            _ = stop.wait_for(|stop| *stop) => break,
+        };
+        let messages = match messages {
+            Ok(messages) if messages.is_empty() => continue,
+            Ok(messages) => messages,
+            Err(err) => {
+                tracing::debug!(mapping = %mapping.name, %err, "receive failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
             }
-        }));
+        };
+        let (mapping, function, sqs) = (Arc::clone(&mapping), Arc::clone(&function), sqs.clone());
+        batches.spawn(async move {
+            let slot = function.slot().await;
+            invoke_and_settle(&mapping, &function, &slot, &sqs, messages).await;
+            drop(permit);
+        });
+        // Finished batches are collected as we go.
+        while batches.try_join_next().is_some() {}
     }
-    for task in tasks {
-        let _ = task.await;
-    }
+    // Stopping: batches in flight end with their environments.
+    batches.shutdown().await;
 }
 
-/// One receive, and when it brought messages, one invocation and its settlement.
-async fn poll_once(mapping: &Mapping, function: &Function, sqs: &aws_sdk_sqs::Client) {
-    let slot = function.slot().await;
-    let messages = match receive(mapping, sqs).await {
-        Ok(messages) => messages,
-        Err(err) => {
-            tracing::debug!(mapping = %mapping.name, %err, "receive failed; retrying");
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            return;
-        }
-    };
-    if messages.is_empty() {
-        return;
-    }
+/// One invocation for a batch, and what Lambda deletes after it.
+async fn invoke_and_settle(
+    mapping: &Mapping,
+    function: &Function,
+    slot: &crate::function::Slot,
+    sqs: &aws_sdk_sqs::Client,
+    messages: Vec<Message>,
+) {
     let payload = Bytes::from(event(mapping, &messages).to_string());
-    let outcome = function.invoke(&slot, payload).await;
-    drop(slot);
+    let outcome = function.invoke(slot, payload).await;
     let ids: Vec<&str> = messages
         .iter()
         .map(|m| m.message_id().unwrap_or_default())

@@ -368,7 +368,7 @@ impl LocalStack {
                 logical_id: logical_function_id.to_owned(),
                 available: self.template.functions.keys().cloned().collect(),
             })?;
-        let mut environment: BTreeMap<String, String> = function
+        function
             .environment
             .iter()
             .map(|(variable, expression)| {
@@ -384,36 +384,7 @@ impl LocalStack {
                     reason,
                 })
             })
-            .collect::<Result<_, _>>()?;
-        // What Lambda's event source mapping would do for it, for the function's local
-        // event-source shell (switchboard_shared::lambda::local_sqs).
-        if let Some(sqs) = function
-            .events
-            .iter()
-            .find_map(|event| match &event.source {
-                crate::template::EventSource::Sqs(sqs) => Some(sqs),
-                _ => None,
-            })
-        {
-            let queue_url =
-                self.resolve_ref(&sqs.queue)
-                    .map_err(|reason| LocalStackError::Unresolvable {
-                        function: logical_function_id.to_owned(),
-                        variable: "SWITCHBOARD_LOCAL_SQS_QUEUE_URL".to_owned(),
-                        expression: format!("!Ref {}", sqs.queue),
-                        reason,
-                    })?;
-            environment.insert("SWITCHBOARD_LOCAL_SQS_QUEUE_URL".into(), queue_url);
-            environment.insert(
-                "SWITCHBOARD_LOCAL_SQS_BATCH_SIZE".into(),
-                sqs.batch_size.min(10).to_string(),
-            );
-            environment.insert(
-                "SWITCHBOARD_LOCAL_SQS_VISIBILITY_TIMEOUT_SECS".into(),
-                sqs.queue_visibility_timeout_secs.to_string(),
-            );
-        }
-        Ok(environment)
+            .collect()
     }
 
     fn resolve(&self, expression: &Expr) -> Result<String, String> {

@@ -1,0 +1,165 @@
+//! `switchboard-admin emulate`: the template's functions under the local Lambda emulator, fed
+//! by the template's own triggers (HTTP API routes on one address, SQS event source mappings,
+//! schedules), against the local stack that `local-stack --env-dir` created (its environment
+//! files and the queues named by its prefix). What `make dev` runs.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use switchboard_lambda_emulator::{Emulator, FunctionCode, Options};
+use switchboard_local_stack::Template;
+use switchboard_local_stack::local_stack::queue_name;
+
+use crate::AdminError;
+use crate::env_file::read_env_lines;
+
+#[derive(Debug, Args)]
+pub struct EmulateArgs {
+    /// The SAM template: functions, their timeouts, memory, concurrency and triggers.
+    #[arg(long, default_value = "template.yaml")]
+    template: PathBuf,
+    /// The local stack's prefix (`local-stack --prefix`): its queues are `{prefix}-{LogicalId}`.
+    #[arg(long)]
+    prefix: String,
+    /// The directory of `<LogicalId>.env` files that `local-stack --env-dir` wrote.
+    #[arg(long)]
+    env_dir: PathBuf,
+    /// Where the functions' binaries are (cargo's target/debug, or $CARGO_TARGET_DIR/debug).
+    #[arg(long)]
+    bin_dir: PathBuf,
+    /// Where the HTTP API listens (port 0: a free one).
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    http_listen: SocketAddr,
+    /// Fire schedules every this many seconds instead of at the template's rate.
+    #[arg(long, value_name = "SECS")]
+    schedule_every: Option<f64>,
+    /// Seconds before each retry of a failed asynchronous (scheduled) invocation; Lambda's are
+    /// 60 and 120 (repeatable; give it once per retry).
+    #[arg(long = "async-retry-delay", value_name = "SECS")]
+    async_retry_delays: Vec<f64>,
+    /// One `<LogicalId>.log` per function here, instead of this process's stdout and stderr.
+    #[arg(long)]
+    log_dir: Option<PathBuf>,
+    /// Run only these functions (repeatable); default: every cargo-lambda function.
+    #[arg(long = "function", value_name = "LOGICAL_ID")]
+    functions: Vec<String>,
+}
+
+fn seconds(value: f64, what: &str) -> Result<Duration, AdminError> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            AdminError::Emulator(format!(
+                "{what} {value} is not a positive number of seconds"
+            ))
+        })
+}
+
+pub async fn run(args: EmulateArgs) -> Result<(), AdminError> {
+    crate::require_local_endpoint()?;
+    let template = Template::from_path(&args.template)?;
+    let mut code = BTreeMap::new();
+    for (id, binary, _) in template.cargo_functions() {
+        if !args.functions.is_empty() && !args.functions.iter().any(|f| f == id) {
+            continue;
+        }
+        let env_path = args.env_dir.join(format!("{id}.env"));
+        let text = std::fs::read_to_string(&env_path).map_err(|err| {
+            AdminError::Emulator(format!(
+                "{}: {err} (run `switchboard-admin local-stack --env-dir` first)",
+                env_path.display()
+            ))
+        })?;
+        let environment = read_env_lines(&text)
+            .map_err(|err| AdminError::Emulator(format!("{}: {err}", env_path.display())))?;
+        let binary = args.bin_dir.join(binary);
+        if !binary.is_file() {
+            return Err(AdminError::Emulator(format!(
+                "{id}: {} is not built (cargo build --bin {})",
+                binary.display(),
+                binary
+                    .file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default()
+            )));
+        }
+        code.insert(
+            id.to_owned(),
+            FunctionCode {
+                binary,
+                environment,
+            },
+        );
+    }
+    if let Some(unknown) = args.functions.iter().find(|f| !code.contains_key(*f)) {
+        return Err(AdminError::Emulator(format!(
+            "{unknown} is not a cargo-lambda function of {}",
+            args.template.display()
+        )));
+    }
+
+    let sdk_config = switchboard_shared::aws::load_sdk_config().await;
+    let sqs = switchboard_shared::aws::sqs_client(&sdk_config);
+    let mut queue_urls = BTreeMap::new();
+    for (id, spec) in &template.queues {
+        let name = queue_name(&args.prefix, id, spec.fifo);
+        let url = sqs
+            .get_queue_url()
+            .queue_name(&name)
+            .send()
+            .await
+            .map_err(|err| {
+                AdminError::Emulator(format!(
+                    "queue {name}: {} (run `switchboard-admin local-stack --prefix {}` first)",
+                    aws_sdk_sqs::Error::from(err),
+                    args.prefix
+                ))
+            })?
+            .queue_url
+            .unwrap_or_default();
+        queue_urls.insert(id.clone(), url);
+    }
+
+    let mut options = Options {
+        http_listen: Some(args.http_listen),
+        log_dir: args.log_dir.clone(),
+        ..Options::default()
+    };
+    if let Some(every) = args.schedule_every {
+        options.schedule_period = Some(seconds(every, "--schedule-every")?);
+    }
+    if !args.async_retry_delays.is_empty() {
+        options.async_retry_delays = args
+            .async_retry_delays
+            .iter()
+            .map(|d| seconds(*d, "--async-retry-delay"))
+            .collect::<Result<_, _>>()?;
+    }
+    if let Some(dir) = &args.log_dir {
+        std::fs::create_dir_all(dir).map_err(|source| AdminError::WriteFile {
+            path: dir.clone(),
+            source,
+        })?;
+    }
+    let emulator = Emulator::start(&template, code, &queue_urls, sqs, options)
+        .await
+        .map_err(|err| AdminError::Emulator(err.to_string()))?;
+    for line in &emulator.summary {
+        eprintln!("emulator: {line}");
+    }
+    if let Some(addr) = emulator.http_addr {
+        // On stdout, for scripts and tests that need the bound address.
+        crate::print(&format!("listening on http://{addr}\n"))?;
+    }
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+    emulator.stop().await;
+    Ok(())
+}
