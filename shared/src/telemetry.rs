@@ -35,7 +35,7 @@ pub fn init() {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new(directives(own)))
         .with_target(false);
-    // `try_init` so a second call (tests, local server) is harmless.
+    // `try_init` so a second call (tests) is harmless.
     let _ = if in_lambda {
         // Lambda adds its own timestamp and request id to each line.
         builder

@@ -26,7 +26,7 @@ use crate::disposition::{content_disposition, filename_of};
 use crate::objects::{MediaObjects, Presign};
 use crate::settings::Settings;
 
-/// A request as both shells (Lambda, local server) see it.
+/// A request as the handler sees it (the kit's HTTP request, borrowed; see `function.rs`).
 #[derive(Debug)]
 pub struct LinkRequest<'a> {
     pub method: &'a Method,

@@ -254,7 +254,7 @@ async fn only_get_is_served() {
 /// The kit's HTTP shell around the handler: an API Gateway HTTP API (payload 2.0) GET, as `lambda_http` turns it into a
 /// request, answered with the redirect and its headers.
 #[tokio::test]
-async fn the_lambda_shell_answers_api_gateway_with_the_redirect_and_its_headers() {
+async fn the_kits_http_shell_answers_api_gateway_with_the_redirect_and_its_headers() {
     let link = handler(signer());
     let token = signer().issue("acme", KEY, Utc::now() + Duration::days(30));
     let path = path("acme", &token);

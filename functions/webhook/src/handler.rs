@@ -28,14 +28,14 @@ use crate::quarantine::Quarantine;
 use crate::route::{RouteError, ServiceSelector, parse_path};
 use crate::settings::Settings;
 
-/// A request as both shells (Lambda, local server) see it.
+/// A request as the handler sees it (the kit's HTTP request, borrowed; see `function.rs`).
 #[derive(Debug)]
 pub struct WebhookRequest<'a> {
     pub method: &'a Method,
     pub path: &'a str,
     pub headers: &'a HeaderMap,
     pub body: &'a [u8],
-    /// When the answer must be on its way (from the Lambda context, or the local server's budget).
+    /// When the answer must be on its way: the invocation's deadline (Lambda's, less 0.5 s).
     pub deadline: Deadline,
 }
 

@@ -1,7 +1,7 @@
 //! The webhook's one route: `POST /{tenant}/sms/sinchconversation/{service|all}`.
 //!
 //! The path is matched on its last four segments, so it works the same behind an API Gateway
-//! stage prefix and on the local server.
+//! stage prefix and without one (the local emulator's gateway).
 
 use switchboard_shared::config::{ConfigError, ServiceName, TenantId};
 
