@@ -35,6 +35,13 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// template.yaml as YAML, for a test to change before reading it with `Template::from_value`.
+pub fn template_yaml() -> serde_yaml::Value {
+    let text =
+        std::fs::read_to_string(workspace_root().join("template.yaml")).expect("template.yaml");
+    serde_yaml::from_str(&text).expect("template.yaml is YAML")
+}
+
 /// A function binary (`webhook`, `media`, …) built from the current sources, once per test
 /// process and binary.
 pub fn function_binary(name: &'static str) -> PathBuf {
@@ -131,9 +138,21 @@ impl Running {
     }
 
     pub async fn start_with(test: &str, extra_env: &[(&str, &str)]) -> Running {
+        let template =
+            Template::from_path(workspace_root().join("template.yaml")).expect("template.yaml");
+        Running::start_with_template(test, template, extra_env).await
+    }
+
+    /// As [`Running::start_with`], with the stack and triggers of `template` (a changed copy of
+    /// template.yaml, say), so that a test can show the functions follow the template.
+    pub async fn start_with_template(
+        test: &str,
+        template: Template,
+        extra_env: &[(&str, &str)],
+    ) -> Running {
         let sdk = sdk().await;
         let prefix = unique_prefix(test);
-        let stack = LocalStack::create(&sdk, &prefix, &workspace_root().join("template.yaml"))
+        let stack = LocalStack::create_from_template(&sdk, &prefix, template)
             .await
             .expect("local stack");
         let env: Vec<(String, String)> = stack
