@@ -6,8 +6,10 @@
 #      vs. the minimal function (infra/coldstart), talking to a fresh moto
 #   4. the inbound stage: peak memory while streaming 10/100/500 MB into S3, AWS requests per
 #      text event, text events per second (infra/scripts/bench-media.py)
-#   5. the outbound function as one warm container: sends per second, token requests and new
-#      connections to Sinch per 1,000 sends, peak memory (infra/scripts/bench-outbound.py)
+#   5. the outbound function as Lambda runs it, under the Lambda emulator (`switchboard-admin
+#      emulate`: the template's SQS mapping and concurrency): sends per second, token requests
+#      and new connections to Sinch per 1,000 sends, peak memory of the largest execution
+#      environment and how many ran (infra/scripts/bench-outbound.py)
 # The functions are those of template.yaml built with cargo-lambda (`switchboard-admin
 # functions`). A function is cold-started when infra/coldstart/events/ has its event: either
 # make-<binary>-event.py (run to write a fresh one) or <binary>.json, and <binary>.expect holds a
@@ -73,11 +75,13 @@ if [ "${1:-}" = "--coldstart-under-moto" ]; then
   python3 infra/scripts/bench-media.py --coldstart "$CARGO_TARGET_DIR/release/coldstart" \
     --media "$CARGO_TARGET_DIR/release/media" --admin "$admin" \
     --env-file "$out/stack/MediaFunction.env" --out "$out"
-  # The outbound function as one warm container: sends per second, token requests and new
-  # connections per 1,000 sends (infra/scripts/bench-outbound.py; boto3 comes with moto).
-  .tools/moto/bin/python infra/scripts/bench-outbound.py --outbound "$CARGO_TARGET_DIR/release/outbound" \
+  # The outbound function as Lambda runs it, under the Lambda emulator (the template's SQS
+  # mapping and concurrency): sends per second, token requests and new connections per 1,000
+  # sends, peak memory per execution environment (infra/scripts/bench-outbound.py; boto3 comes
+  # with moto).
+  .tools/moto/bin/python infra/scripts/bench-outbound.py --bin-dir "$CARGO_TARGET_DIR/release" \
     --simulator "$CARGO_TARGET_DIR/release/sinch-simulator" --admin "$admin" \
-    --env-dir "$out/stack" --out "$out"
+    --prefix switchboard-bench --env-dir "$out/stack" --out "$out"
   exit 0
 fi
 
