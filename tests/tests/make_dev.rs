@@ -1211,10 +1211,8 @@ fn listening_inodes() -> Vec<String> {
         let text = std::fs::read_to_string(table).unwrap_or_default();
         for line in text.lines().skip(1) {
             let fields: Vec<&str> = line.split_whitespace().collect();
-            if fields.get(3) == Some(&"0A") {
-                if let Some(inode) = fields.get(9) {
-                    inodes.push((*inode).to_owned());
-                }
+            if let (Some(&"0A"), Some(inode)) = (fields.get(3), fields.get(9)) {
+                inodes.push((*inode).to_owned());
             }
         }
     }

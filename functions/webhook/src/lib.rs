@@ -25,18 +25,3 @@ pub type MemoryWebhook = Webhook<
     memory::MemoryQuarantine,
 >;
 
-/// The name the end-to-end crate's Lambda shell test (`tests/tests/lambda_shell.rs`) calls: the
-/// kit's HTTP shell with the default margin, nothing of its own. It can go once that test calls
-/// `switchboard_shared::kit::http::handle_request`.
-pub mod lambda_shell {
-    use lambda_http::{Body, Request, Response};
-    use switchboard_shared::deadline::DEFAULT_MARGIN;
-    use switchboard_shared::kit::{self, http::handle_request};
-
-    pub async fn handle(
-        webhook: &crate::AwsWebhook,
-        request: Request,
-    ) -> Result<Response<Body>, kit::Error> {
-        handle_request(webhook, request, DEFAULT_MARGIN).await
-    }
-}

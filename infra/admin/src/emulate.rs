@@ -59,15 +59,92 @@ fn seconds(value: f64, what: &str) -> Result<Duration, AdminError> {
         })
 }
 
-pub async fn run(args: EmulateArgs) -> Result<(), AdminError> {
+/// `switchboard-admin invoke`: one synchronous invocation of one function, as `aws lambda
+/// invoke` makes it, with no trigger running.
+#[derive(Debug, Args)]
+pub struct InvokeArgs {
+    /// The function's logical id, e.g. RetentionFunction.
+    #[arg(long)]
+    function: String,
+    /// The event (JSON).
+    #[arg(long, default_value = "{}")]
+    payload: String,
+    #[arg(long, default_value = "template.yaml")]
+    template: PathBuf,
+    /// The local stack's prefix (`local-stack --prefix`).
+    #[arg(long, default_value = "switchboard-local")]
+    prefix: String,
+    /// The directory of `<LogicalId>.env` files that `local-stack --env-dir` wrote.
+    #[arg(long, default_value = ".local/dev-stack")]
+    env_dir: PathBuf,
+    /// Where the function's binary is; default `$CARGO_TARGET_DIR/debug`, or `target/debug`.
+    #[arg(long)]
+    bin_dir: Option<PathBuf>,
+}
+
+/// Prints the function's answer; a failed invocation prints Lambda's error object and fails.
+pub async fn invoke(args: InvokeArgs) -> Result<(), AdminError> {
     crate::require_local_endpoint()?;
+    serde_json::from_str::<serde_json::Value>(&args.payload)
+        .map_err(|err| AdminError::Emulator(format!("--payload is not JSON: {err}")))?;
     let template = Template::from_path(&args.template)?;
+    let bin_dir = args.bin_dir.clone().unwrap_or_else(|| {
+        std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(|| PathBuf::from("target"), PathBuf::from)
+            .join("debug")
+    });
+    let code = function_code(
+        &template,
+        &args.env_dir,
+        &bin_dir,
+        std::slice::from_ref(&args.function),
+        &args.template,
+    )?;
+    let sdk_config = switchboard_shared::aws::load_sdk_config().await;
+    let sqs = switchboard_shared::aws::sqs_client(&sdk_config);
+    let options = Options {
+        triggers: false,
+        ..Options::default()
+    };
+    let emulator = Emulator::start(&template, code, &BTreeMap::new(), sqs, options)
+        .await
+        .map_err(|err| AdminError::Emulator(err.to_string()))?;
+    let outcome = emulator
+        .invoke(&args.function, bytes::Bytes::from(args.payload.clone()))
+        .await;
+    emulator.stop().await;
+    match outcome {
+        Some(switchboard_lambda_emulator::Outcome::Response(body)) => {
+            crate::print(&format!("{}\n", String::from_utf8_lossy(&body)))
+        }
+        Some(switchboard_lambda_emulator::Outcome::Failed { payload, .. }) => {
+            Err(AdminError::Emulator(format!(
+                "{} failed: {}",
+                args.function,
+                String::from_utf8_lossy(&payload)
+            )))
+        }
+        None => Err(AdminError::Emulator(format!(
+            "{} is not running",
+            args.function
+        ))),
+    }
+}
+
+/// Each cargo-lambda function of `template` (or only `only`) with its binary and environment.
+fn function_code(
+    template: &Template,
+    env_dir: &std::path::Path,
+    bin_dir: &std::path::Path,
+    only: &[String],
+    template_path: &std::path::Path,
+) -> Result<BTreeMap<String, FunctionCode>, AdminError> {
     let mut code = BTreeMap::new();
     for (id, binary, _) in template.cargo_functions() {
-        if !args.functions.is_empty() && !args.functions.iter().any(|f| f == id) {
+        if !only.is_empty() && !only.iter().any(|f| f == id) {
             continue;
         }
-        let env_path = args.env_dir.join(format!("{id}.env"));
+        let env_path = env_dir.join(format!("{id}.env"));
         let text = std::fs::read_to_string(&env_path).map_err(|err| {
             AdminError::Emulator(format!(
                 "{}: {err} (run `switchboard-admin local-stack --env-dir` first)",
@@ -76,7 +153,7 @@ pub async fn run(args: EmulateArgs) -> Result<(), AdminError> {
         })?;
         let environment = read_env_lines(&text)
             .map_err(|err| AdminError::Emulator(format!("{}: {err}", env_path.display())))?;
-        let binary = args.bin_dir.join(binary);
+        let binary = bin_dir.join(binary);
         if !binary.is_file() {
             return Err(AdminError::Emulator(format!(
                 "{id}: {} is not built (cargo build --bin {})",
@@ -95,12 +172,25 @@ pub async fn run(args: EmulateArgs) -> Result<(), AdminError> {
             },
         );
     }
-    if let Some(unknown) = args.functions.iter().find(|f| !code.contains_key(*f)) {
+    if let Some(unknown) = only.iter().find(|f| !code.contains_key(*f)) {
         return Err(AdminError::Emulator(format!(
             "{unknown} is not a cargo-lambda function of {}",
-            args.template.display()
+            template_path.display()
         )));
     }
+    Ok(code)
+}
+
+pub async fn run(args: EmulateArgs) -> Result<(), AdminError> {
+    crate::require_local_endpoint()?;
+    let template = Template::from_path(&args.template)?;
+    let code = function_code(
+        &template,
+        &args.env_dir,
+        &args.bin_dir,
+        &args.functions,
+        &args.template,
+    )?;
 
     let sdk_config = switchboard_shared::aws::load_sdk_config().await;
     let sqs = switchboard_shared::aws::sqs_client(&sdk_config);

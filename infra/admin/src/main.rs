@@ -42,6 +42,10 @@ enum Command {
     /// one address), SQS event source mappings and schedules. Prints `listening on http://…`
     /// once the HTTP API is up; runs until Ctrl-C or SIGTERM.
     Emulate(emulate::EmulateArgs),
+    /// Invoke one function of the local stack once, synchronously, with a JSON payload (local
+    /// endpoint only), as `aws lambda invoke` does on a deployment: e.g. a retention dry run,
+    /// `--function RetentionFunction --payload '{"dry_run":true}'`. Prints the answer.
+    Invoke(emulate::InvokeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -176,6 +180,7 @@ async fn main() -> ExitCode {
         Command::Seed(args) => run_seed(args).await,
         Command::PublicMedia(args) => run_public_media(args).await,
         Command::Emulate(args) => emulate::run(args).await,
+        Command::Invoke(args) => emulate::invoke(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

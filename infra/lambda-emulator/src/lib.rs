@@ -67,6 +67,9 @@ pub struct Options {
     /// One `<LogicalId>.log` per function here; `None`: the functions log to the emulator's
     /// own stdout and stderr.
     pub log_dir: Option<PathBuf>,
+    /// Run the template's SQS mappings and schedules; without them, functions are invoked only
+    /// through [`Emulator::invoke`] and the HTTP API.
+    pub triggers: bool,
 }
 
 impl Default for Options {
@@ -78,6 +81,7 @@ impl Default for Options {
             region: std::env::var("AWS_REGION").unwrap_or_else(|_| "eu-west-1".to_owned()),
             account: LOCAL_ACCOUNT.to_owned(),
             log_dir: None,
+            triggers: true,
         }
     }
 }
@@ -129,7 +133,7 @@ impl Emulator {
 
         let (stop, stopped) = watch::channel(false);
         let mut tasks = Vec::new();
-        for (id, function) in &functions {
+        for (id, function) in functions.iter().filter(|_| options.triggers) {
             let spec = &template.functions[id];
             for event in &spec.events {
                 match &event.source {

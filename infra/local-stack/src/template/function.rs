@@ -182,9 +182,11 @@ pub(super) fn parse_function(
             Some(value) => {
                 let at = location("ReservedConcurrentExecutions");
                 let text = template.static_value(value, &at)?;
-                Some(text.parse().map_err(|_| {
-                    invalid(at, format!("expected a whole number, found {text:?}"))
-                })?)
+                Some(
+                    text.parse().map_err(|_| {
+                        invalid(at, format!("expected a whole number, found {text:?}"))
+                    })?,
+                )
             }
         },
         environment,
