@@ -17,71 +17,71 @@ use switchboard_shared::sinch::callback::{
 const FIXTURES: &[(&str, &[u8])] = &[
     (
         "signature_vector_a_dlr_queued",
-        include_bytes!("fixtures/callbacks/signature_vector_a_dlr_queued.json"),
+        include_bytes!("../fixtures/callbacks/signature_vector_a_dlr_queued.json"),
     ),
     (
         "signature_vector_b_contact_create",
-        include_bytes!("fixtures/callbacks/signature_vector_b_contact_create.json"),
+        include_bytes!("../fixtures/callbacks/signature_vector_b_contact_create.json"),
     ),
     (
         "mo_whatsapp_text_reply_to",
-        include_bytes!("fixtures/callbacks/mo_whatsapp_text_reply_to.json"),
+        include_bytes!("../fixtures/callbacks/mo_whatsapp_text_reply_to.json"),
     ),
     (
         "mo_whatsapp_media",
-        include_bytes!("fixtures/callbacks/mo_whatsapp_media.json"),
+        include_bytes!("../fixtures/callbacks/mo_whatsapp_media.json"),
     ),
     (
         "mo_whatsapp_media_card",
-        include_bytes!("fixtures/callbacks/mo_whatsapp_media_card.json"),
+        include_bytes!("../fixtures/callbacks/mo_whatsapp_media_card.json"),
     ),
     (
         "mo_whatsapp_location",
-        include_bytes!("fixtures/callbacks/mo_whatsapp_location.json"),
+        include_bytes!("../fixtures/callbacks/mo_whatsapp_location.json"),
     ),
     (
         "mo_whatsapp_choice_response",
-        include_bytes!("fixtures/callbacks/mo_whatsapp_choice_response.json"),
+        include_bytes!("../fixtures/callbacks/mo_whatsapp_choice_response.json"),
     ),
     (
         "mo_whatsapp_media_full_reply_to",
-        include_bytes!("fixtures/callbacks/mo_whatsapp_media_full_reply_to.json"),
+        include_bytes!("../fixtures/callbacks/mo_whatsapp_media_full_reply_to.json"),
     ),
     (
         "mo_whatsapp_fallback",
-        include_bytes!("fixtures/callbacks/mo_whatsapp_fallback.json"),
+        include_bytes!("../fixtures/callbacks/mo_whatsapp_fallback.json"),
     ),
     (
         "mo_whatsapp_product_response",
-        include_bytes!("fixtures/callbacks/mo_whatsapp_product_response.json"),
+        include_bytes!("../fixtures/callbacks/mo_whatsapp_product_response.json"),
     ),
     (
         "mo_whatsapp_channel_specific_nfm_reply",
-        include_bytes!("fixtures/callbacks/mo_whatsapp_channel_specific_nfm_reply.json"),
+        include_bytes!("../fixtures/callbacks/mo_whatsapp_channel_specific_nfm_reply.json"),
     ),
     (
         "dlr_whatsapp_failed_outside_window",
-        include_bytes!("fixtures/callbacks/dlr_whatsapp_failed_outside_window.json"),
+        include_bytes!("../fixtures/callbacks/dlr_whatsapp_failed_outside_window.json"),
     ),
     (
         "event_rcs_composing",
-        include_bytes!("fixtures/callbacks/event_rcs_composing.json"),
+        include_bytes!("../fixtures/callbacks/event_rcs_composing.json"),
     ),
     (
         "event_messenger_reaction",
-        include_bytes!("fixtures/callbacks/event_messenger_reaction.json"),
+        include_bytes!("../fixtures/callbacks/event_messenger_reaction.json"),
     ),
     (
         "opt_out_whatsapp",
-        include_bytes!("fixtures/callbacks/opt_out_whatsapp.json"),
+        include_bytes!("../fixtures/callbacks/opt_out_whatsapp.json"),
     ),
     (
         "unsupported_messenger_echo",
-        include_bytes!("fixtures/callbacks/unsupported_messenger_echo.json"),
+        include_bytes!("../fixtures/callbacks/unsupported_messenger_echo.json"),
     ),
     (
         "channel_event_whatsapp_quality",
-        include_bytes!("fixtures/callbacks/channel_event_whatsapp_quality.json"),
+        include_bytes!("../fixtures/callbacks/channel_event_whatsapp_quality.json"),
     ),
 ];
 

@@ -92,11 +92,11 @@ fn known_answer_vectors_verify() {
 #[test]
 fn the_vector_fixtures_are_the_exact_vector_bodies() {
     assert_eq!(
-        include_bytes!("fixtures/callbacks/signature_vector_a_dlr_queued.json").as_slice(),
+        include_bytes!("../fixtures/callbacks/signature_vector_a_dlr_queued.json").as_slice(),
         vector_body("A").as_slice()
     );
     assert_eq!(
-        include_bytes!("fixtures/callbacks/signature_vector_b_contact_create.json").as_slice(),
+        include_bytes!("../fixtures/callbacks/signature_vector_b_contact_create.json").as_slice(),
         vector_body("B").as_slice()
     );
 }

@@ -19,13 +19,9 @@ use switchboard_shared::state::names::{
 use switchboard_shared::state::reply_map::{DynamoReplyIdMap, MemoryReplyIdMap, ReplyIdMap};
 
 async fn state_table() -> (aws_sdk_dynamodb::Client, String) {
-    assert!(
-        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
-        "AWS_ENDPOINT_URL is not set: this test needs moto; run it through `make test`"
-    );
-    let sdk = switchboard_shared::aws::load_sdk_config().await;
+    let sdk = switchboard_testkit::moto_config().await;
     let client = switchboard_shared::aws::dynamodb_client(&sdk);
-    let name = format!("state-{}", uuid::Uuid::new_v4().simple());
+    let name = switchboard_testkit::unique_prefix("state");
     switchboard_shared::tables::create_table(&client, &name)
         .await
         .expect("create table");

@@ -1,6 +1,6 @@
 //! The JSON Schemas in `schemas/` are the contract's published form: they must be exactly what
 //! the Rust types produce. Regenerate after a deliberate change with
-//! `SWITCHBOARD_UPDATE_SCHEMAS=1 cargo test -p switchboard-shared --test schemas`.
+//! `SWITCHBOARD_UPDATE_SCHEMAS=1 cargo test -p switchboard-shared --test it schemas::`.
 
 use std::path::PathBuf;
 
@@ -28,7 +28,7 @@ fn checked_in_schemas_match_the_rust_types() {
     assert!(
         stale.is_empty(),
         "schemas differ from the Rust types: {stale:?}. If the change is deliberate (and additive \
-         within the version), run: SWITCHBOARD_UPDATE_SCHEMAS=1 cargo test -p switchboard-shared --test schemas"
+         within the version), run: SWITCHBOARD_UPDATE_SCHEMAS=1 cargo test -p switchboard-shared --test it schemas::"
     );
 }
 
