@@ -24,7 +24,7 @@ fuzz:
 # Regenerate schemas/ from the Rust types after a deliberate contract change.
 schemas:
 	SWITCHBOARD_UPDATE_SCHEMAS=1 cargo test -q -p switchboard-shared --test it schemas::
-	SWITCHBOARD_UPDATE_SCHEMAS=1 cargo test -q -p switchboard-webhook --test golden
+	SWITCHBOARD_UPDATE_SCHEMAS=1 cargo test -q -p switchboard-webhook --test it golden::
 	SWITCHBOARD_UPDATE_SCHEMAS=1 cargo test -q -p switchboard-outbound --test golden
 
 tools:

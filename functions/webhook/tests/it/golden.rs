@@ -1,7 +1,7 @@
 //! The contract's golden examples (`schemas/examples/`) are what the webhook really makes of
 //! Sinch's own callback examples, and every event it makes validates against the published
 //! schema. Regenerate the examples after a deliberate change with
-//! `SWITCHBOARD_UPDATE_SCHEMAS=1 cargo test -p switchboard-webhook --test golden`.
+//! `SWITCHBOARD_UPDATE_SCHEMAS=1 cargo test -p switchboard-webhook --test it golden::`.
 
 use std::path::PathBuf;
 
