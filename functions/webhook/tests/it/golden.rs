@@ -69,8 +69,8 @@ fn every_example_file_is_one_this_test_checks() {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
-        // Agent commands (the other direction) are checked by shared/tests/agent_command.rs,
-        // send results (made by the outbound function) by functions/outbound/tests/golden.rs.
+        // Agent commands (the other direction) are checked by shared/tests/it/agent_command.rs,
+        // send results (made by the outbound function) by functions/outbound/tests/it/golden.rs.
         if name.starts_with("agent-command-") || name.starts_with("send-result-") {
             continue;
         }
