@@ -40,6 +40,96 @@ pub struct Downloaded {
     pub sha256_hex: String,
 }
 
+/// Script-capable and markup types that a browser (or a viewer it hands the file to) would
+/// run, render as a page or transform: never stored, whatever a tenant's `allowed_types` say,
+/// whether the server declared them or the bytes show them. Every `+xml` type is refused as
+/// well ([`never_stored`]): SVG, XHTML, XSLT and any XML a browser could style or script.
+const NEVER_STORED: &[&str] = &[
+    "text/html",
+    "application/xhtml+xml",
+    "application/xml",
+    "text/xml",
+    "text/xsl",
+    "application/xslt+xml",
+    "application/xsl",
+    "text/javascript",
+    "application/javascript",
+    "application/x-javascript",
+    "text/x-javascript",
+    "text/ecmascript",
+    "application/ecmascript",
+    "application/x-ecmascript",
+    "text/x-ecmascript",
+    "text/jscript",
+    "text/livescript",
+    "text/vbscript",
+    "text/x-component",
+    "application/hta",
+    "application/x-shockwave-flash",
+    "application/wasm",
+    "message/rfc822",
+    "multipart/related",
+    "application/x-mimearchive",
+];
+
+/// Whether a type (parameters and case aside) is one a browser would run or render as a page:
+/// the list above and every `+xml` type.
+pub fn never_stored(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    NEVER_STORED.contains(&essence.as_str()) || essence.ends_with("+xml")
+}
+
+/// Whether the first bytes are markup a browser would render (HTML, XML, SVG, XSL): the
+/// patterns of the WHATSG MIME sniffing standard for HTML, and the start of any XML document,
+/// after a byte-order mark and white space. `infer` knows only some of them.
+pub fn looks_like_markup(head: &[u8]) -> bool {
+    let head = head
+        .strip_prefix(b"\xef\xbb\xbf")
+        .unwrap_or(head)
+        .trim_ascii_start()
+        .to_ascii_lowercase();
+    const TAGS: &[&[u8]] = &[
+        b"<!doctype html",
+        b"<html",
+        b"<head",
+        b"<script",
+        b"<iframe",
+        b"<h1",
+        b"<div",
+        b"<font",
+        b"<table",
+        b"<a",
+        b"<style",
+        b"<title",
+        b"<b",
+        b"<body",
+        b"<br",
+        b"<p",
+        b"<svg",
+        b"<xsl:",
+        b"<math",
+        b"<object",
+        b"<embed",
+    ];
+    if head.starts_with(b"<?xml") || head.starts_with(b"<!--") {
+        return true;
+    }
+    // A tag name ends with white space or `>` (so `<b` does not catch `<bogus text`).
+    TAGS.iter().any(|tag| {
+        head.strip_prefix(*tag).is_some_and(|rest| {
+            matches!(
+                rest.first(),
+                Some(b' ' | b'>' | b'\t' | b'\n' | b'\r' | b'/')
+            ) || tag.ends_with(b":")
+        })
+    })
+}
+
 /// Types whose files start with a signature: a claim of one of them must be borne out.
 fn has_magic(content_type: &str) -> bool {
     ["image/", "video/", "audio/"]
@@ -189,7 +279,26 @@ pub async fn download<S: MediaStore>(
         })
         .await
         .map_err(out_of_time)??;
+    // What a browser would run is refused before any tenant setting is asked: as declared,
+    // as sniffed, and as the first bytes look.
+    if let Some(declared) = claimed.as_deref().filter(|c| never_stored(c)) {
+        let declared = declared.split(';').next().unwrap_or_default().trim();
+        return Err(FetchError::Permanent(format!(
+            "files of type {} are not accepted",
+            declared.to_ascii_lowercase()
+        )));
+    }
     let content_type = match decide_content_type(claimed.as_deref(), &head) {
+        Ok(content_type) if never_stored(&content_type) => {
+            return Err(FetchError::Permanent(format!(
+                "files of type {content_type} are not accepted"
+            )));
+        }
+        Ok(_) if looks_like_markup(&head) => {
+            return Err(FetchError::Permanent(
+                "the file is HTML or XML markup, which is not accepted".into(),
+            ));
+        }
         Ok(content_type) if limits.media.allows_type(&content_type) => content_type,
         Ok(content_type) => {
             return Err(FetchError::Permanent(format!(
@@ -291,6 +400,200 @@ mod tests {
             "b.pdf"
         );
         assert_eq!(filename_for(None, "https://x.example/"), "file");
+    }
+
+    #[test]
+    fn script_and_markup_types_are_never_stored() {
+        for bad in [
+            "text/html",
+            "TEXT/HTML; charset=utf-8",
+            "application/xhtml+xml",
+            "image/svg+xml",
+            "application/xslt+xml",
+            "text/xsl",
+            "application/xml",
+            "text/xml",
+            "application/rss+xml",
+            "application/vnd.example+xml",
+            "application/javascript",
+            "text/javascript",
+            "application/x-javascript",
+            "text/ecmascript",
+            "text/vbscript",
+            "message/rfc822",
+        ] {
+            assert!(never_stored(bad), "{bad}");
+        }
+        for ok in [
+            "image/png",
+            "application/pdf",
+            "text/plain",
+            "text/csv",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/zip",
+        ] {
+            assert!(!never_stored(ok), "{ok}");
+        }
+    }
+
+    #[test]
+    fn markup_is_recognised_by_its_first_bytes() {
+        for markup in [
+            &b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>x</script></svg>"[..],
+            b"<?xml version=\"1.0\"?><svg/>",
+            b"\xef\xbb\xbf  \n<!DOCTYPE html><p>hi",
+            b"<HTML><body>",
+            b"<script>alert(1)</script>",
+            b"<xsl:stylesheet version=\"1.0\">",
+            b"<!-- a comment --><div>",
+            b"<b>bold</b>",
+        ] {
+            assert!(
+                looks_like_markup(markup),
+                "{}",
+                String::from_utf8_lossy(markup)
+            );
+        }
+        for plain in [
+            &b"hello <b> world"[..],
+            b"<bogus text",
+            b"name,phone\n",
+            b"BEGIN:VCARD",
+            PNG,
+            b"%PDF-1.7",
+            b"",
+        ] {
+            assert!(
+                !looks_like_markup(plain),
+                "{}",
+                String::from_utf8_lossy(plain)
+            );
+        }
+    }
+
+    /// A loopback server answering every request with `content_type` and `body`.
+    async fn serving(content_type: &'static str, body: &'static [u8]) -> std::net::SocketAddr {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut head = Vec::new();
+                let mut buffer = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buffer).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+                let _ = socket.write_all(body).await;
+                let _ = socket.shutdown().await;
+            }
+        });
+        addr
+    }
+
+    async fn fetch_as_tenant(
+        content_type: &'static str,
+        body: &'static [u8],
+        allowed_types: &[&str],
+    ) -> Result<Downloaded, FetchError> {
+        let addr = serving(content_type, body).await;
+        let fetcher = SafeFetcher::new(
+            crate::media::address_policy::AddressPolicy::with_allowed_local(&addr.to_string())
+                .unwrap(),
+        )
+        .unwrap();
+        let store = crate::media::store::MemoryMediaStore::default();
+        let media = MediaSettings {
+            allowed_types: allowed_types.iter().map(|t| (*t).to_owned()).collect(),
+            ..MediaSettings::default()
+        };
+        let limits = Limits {
+            max_bytes: 1 << 20,
+            media: &media,
+        };
+        let result = download(
+            &fetcher,
+            &store,
+            &limits,
+            &format!("http://{addr}/file"),
+            "inbound/acme/2026-12-01/e/0-file",
+            "file",
+            &Deadline::never(),
+        )
+        .await;
+        if result.is_err() {
+            assert!(store.objects.lock().unwrap().is_empty(), "nothing stored");
+        }
+        result
+    }
+
+    #[tokio::test]
+    async fn a_browser_runnable_file_is_refused_whatever_the_tenant_allows() {
+        let svg: &'static [u8] = b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(document.domain)</script></svg>";
+        // A tenant that accepts every image and all plain text: none of these gets through.
+        let tenant = ["image/*", "text/*", "application/vnd.example*"];
+        for (declared, body, expected) in [
+            (
+                "image/svg+xml",
+                svg,
+                "files of type image/svg+xml are not accepted",
+            ),
+            (
+                "text/html; charset=utf-8",
+                b"hello".as_slice(),
+                "files of type text/html are not accepted",
+            ),
+            (
+                "application/xslt+xml",
+                b"x".as_slice(),
+                "files of type application/xslt+xml are not accepted",
+            ),
+            (
+                "text/xsl",
+                b"x".as_slice(),
+                "files of type text/xsl are not accepted",
+            ),
+            (
+                "text/javascript",
+                b"alert(1)".as_slice(),
+                "files of type text/javascript are not accepted",
+            ),
+            (
+                "application/vnd.example+xml",
+                b"<a/>".as_slice(),
+                "files of type application/vnd.example+xml are not accepted",
+            ),
+            // Declared harmless, sniffed as markup.
+            ("text/plain", svg, "markup"),
+            (
+                "text/plain",
+                b"<!DOCTYPE html><script>1</script>".as_slice(),
+                "not accepted",
+            ),
+            (
+                "text/plain",
+                b"<?xml version=\"1.0\"?><x/>".as_slice(),
+                "not accepted",
+            ),
+        ] {
+            let err = fetch_as_tenant(declared, body, &tenant).await.unwrap_err();
+            let FetchError::Permanent(reason) = err else {
+                panic!("{declared}: {err:?}");
+            };
+            assert!(reason.contains(expected), "{declared}: {reason}");
+        }
+        // The same tenant still gets its plain text.
+        let stored = fetch_as_tenant("text/plain", b"hello", &tenant)
+            .await
+            .unwrap();
+        assert_eq!(stored.content_type, "text/plain");
     }
 
     proptest! {

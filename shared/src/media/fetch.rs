@@ -6,7 +6,10 @@
 //!   inside the resolver reqwest itself uses (a name that resolves to a private address, even
 //!   on the second lookup, is refused), and IP literals in URLs, which skip the resolver, are
 //!   checked before each request;
-//! - at most 3 redirects, each checked the same way; no proxy; a connect timeout and a read
+//! - the web's port only: 443 (any other explicit port is refused, naming it), except the
+//!   literal `IP:port` loopback endpoints a local run allowed;
+//! - at most 3 redirects, each checked the same way, and no `Referer` on them (reqwest would
+//!   send the URL redirected from, which may be signed); no proxy; a connect timeout and a read
 //!   (idle) timeout here ([`FetchTimeouts`]), and a total bound, the invocation's deadline,
 //!   around the whole download (`crate::media::download`);
 //! - a tenant's host allow-list (`media.allowed_hosts`), when it has one, on the URL and on
@@ -119,6 +122,14 @@ pub fn check_url(url: &Url, policy: &AddressPolicy) -> Result<(), FetchError> {
         url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
         url::Host::Domain(_) => None,
     };
+    // The web's port only: 443 for https (plain http never reaches a public host). An allowed
+    // local endpoint is named with its own port, by its literal IP.
+    let local = literal.is_some_and(|ip| policy.is_allowed_local(SocketAddr::new(ip, port)));
+    if !local && port != 443 {
+        return refuse(format!(
+            "port {port} is not allowed; media is fetched from the standard https port 443 only"
+        ));
+    }
     if let Some(ip) = literal
         && let Err(why) = policy.check(SocketAddr::new(ip, port))
     {
@@ -252,6 +263,9 @@ fn build_client(
                 Err(err) => attempt.error(err),
             }
         }))
+        // reqwest sets `Referer` on a redirect by default: the URL redirected from (a signed
+        // URL, with its token) would go to the next host. Never.
+        .referer(false)
         .connect_timeout(timeouts.connect)
         .read_timeout(timeouts.read)
         .user_agent("switchboard-media/1")
@@ -326,5 +340,116 @@ mod tests {
         assert!(refused("http://127.0.0.1:8081/a.jpg", &policy));
         assert!(refused("https://127.0.0.1:22/", &policy));
         assert!(refused("http://10.0.0.1:8080/", &policy));
+        // A name is never the local endpoint, even one that resolves to it.
+        assert!(refused("http://localhost:8080/a.jpg", &policy));
+    }
+
+    fn reason(url: &str, policy: &AddressPolicy) -> String {
+        match check_url(&Url::parse(url).unwrap(), policy) {
+            Err(FetchError::Permanent(reason)) => reason,
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn only_the_https_port_is_reached_on_public_hosts() {
+        let none = AddressPolicy::default();
+        assert!(!refused("https://example.com:443/a.jpg", &none));
+        assert!(!refused("https://[2606:4700::6810:85e5]/a.jpg", &none));
+        for url in [
+            "https://example.com:8443/a.jpg",
+            "https://example.com:22/",
+            "https://93.184.216.34:6379/",
+            "https://[2606:4700::6810:85e5]:25/",
+            "https://example.com:80/",
+        ] {
+            let why = reason(url, &none);
+            assert!(
+                why.starts_with("port ") && why.contains("443 only"),
+                "{url}: {why}"
+            );
+        }
+        // The local escape does not open other ports of public hosts either.
+        let local = AddressPolicy::with_allowed_local("127.0.0.1:8080").unwrap();
+        assert!(reason("https://example.com:8080/", &local).contains("443 only"));
+    }
+
+    #[test]
+    fn ipv6_literals_follow_the_allow_list() {
+        let none = AddressPolicy::default();
+        for url in [
+            "https://[2001:db8::1]/",
+            "https://[2002:a00:1::]/",
+            "https://[2001::1]/",
+            "https://[3fff::1]/",
+            "https://[64:ff9b::a00:1]/",
+            "https://[::ffff:10.0.0.1]/",
+        ] {
+            assert!(reason(url, &none).starts_with("blocked address"), "{url}");
+        }
+        assert!(!refused("https://[::ffff:8.8.8.8]/", &none));
+    }
+
+    /// A loopback server answering each connection's one request: `/start` redirects to
+    /// `/end`, which answers 200; the head of every request is kept.
+    async fn redirecting_server() -> (
+        std::net::SocketAddr,
+        Arc<Mutex<Vec<String>>>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&heads);
+        let server = tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut head = Vec::new();
+                let mut buffer = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buffer).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let answer = if head.starts_with("GET /start") {
+                    format!(
+                        "HTTP/1.1 302 Found\r\nLocation: http://{addr}/end\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    )
+                } else {
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok".to_owned()
+                };
+                kept.lock().unwrap().push(head);
+                let _ = socket.write_all(answer.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            }
+        });
+        (addr, heads, server)
+    }
+
+    #[tokio::test]
+    async fn a_redirect_never_tells_the_next_host_where_it_came_from() {
+        let (addr, heads, server) = redirecting_server().await;
+        let fetcher =
+            SafeFetcher::new(AddressPolicy::with_allowed_local(&addr.to_string()).unwrap())
+                .unwrap();
+        let response = fetcher
+            .get(&format!("http://{addr}/start?signature=secret"))
+            .await
+            .expect("the redirect is followed");
+        assert_eq!(response.status(), 200);
+        server.abort();
+        let heads = heads.lock().unwrap().clone();
+        assert_eq!(heads.len(), 2, "{heads:?}");
+        assert!(heads[1].starts_with("GET /end"), "{heads:?}");
+        assert!(
+            !heads[1].to_ascii_lowercase().contains("\r\nreferer:"),
+            "no Referer on the redirect: {}",
+            heads[1]
+        );
     }
 }
