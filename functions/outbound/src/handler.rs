@@ -1,5 +1,13 @@
 //! The outbound function's work for one `replies.fifo` record, independent of Lambda:
 //!
+//! 0. check the sender: the record's `SenderId` (set by SQS from the sender's credentials, never
+//!    by the sender) must be one of the `contact_center.sender_ids` of the tenant the command
+//!    names. Anyone else's command is not carried out and not answered: nothing is sent, no
+//!    claim is taken, no `send_result` goes anywhere (one on that tenant's queue would tell the
+//!    tenant's contact center, not the sender, and confirm to a sender who can read it that the
+//!    tenant exists); an unknown tenant is refused the same way. It is logged without its content
+//!    and counted (`metric = "command_sender_refused"`), and the record is done, so nothing
+//!    loops ([`Outcome::Refused`]);
 //! 1. read and validate the agent command; an invalid one is answered with a failed
 //!    `send_result` naming the field, and is done (never retried);
 //! 2. claim `{tenant}#{reply_id}` (the state table): a reply sent before, even days ago, is not
@@ -32,7 +40,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use switchboard_shared::config::{
-    ConfigCache, StoreError, TenantConfig, TenantConfigSource, TenantId,
+    ConfigCache, SenderCheck, StoreError, TenantConfig, TenantConfigSource, TenantId,
 };
 use switchboard_shared::contract::{
     AgentCommand, InboundEvent, InvalidCommand, SendError, parse_command,
@@ -49,7 +57,7 @@ use switchboard_shared::sqs::{FifoMessage, MessageError};
 use switchboard_shared::state::StateError;
 use switchboard_shared::state::idempotency::{Claim, IdempotencyStore};
 use switchboard_shared::state::reply_map::ReplyIdMap;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use crate::fetch_media::{FetchPlace, fetch_media, media_urls};
 use crate::media::{OutboundObjects, public_url};
@@ -71,6 +79,10 @@ pub enum Outcome {
     },
     /// Handled before: its stored result was emitted again, nothing was sent.
     AlreadyHandled { reply_id: String },
+    /// Not carried out and not answered (see the module's step 0): nothing sent, no claim, no
+    /// `send_result`. `reason` is a fixed word (`sender_not_listed`, `tenant_names_no_senders`,
+    /// `no_sender_id`, `unknown_tenant`, `config_invalid`).
+    Refused { reason: &'static str },
 }
 
 /// Why a record failed; it and the rest of its group come back.
@@ -204,6 +216,9 @@ where
         invocation: &Invocation,
     ) -> Result<Outcome, OutboundError> {
         let (now, deadline) = (invocation.now, &invocation.deadline);
+        if let Some(refused) = self.check_sender(record).await? {
+            return Ok(refused);
+        }
         let command = match parse_command(record.body.as_bytes()) {
             Ok(command) => command,
             Err(invalid) => return self.refuse_invalid(record, &invalid, now).await,
@@ -294,7 +309,7 @@ where
             Outcome::Failed { code, .. } => {
                 warn!(tenant = %command.tenant, reply_id = %command.reply_id, code = %code, kind = kind(&command), "refused for good; failed send_result emitted")
             }
-            Outcome::AlreadyHandled { .. } => {}
+            Outcome::AlreadyHandled { .. } | Outcome::Refused { .. } => {}
         }
         Ok(outcome)
     }
@@ -508,6 +523,44 @@ where
             }
             Err(err) => fail(named, &err.code(), err.http_status(), err.reason_message()),
         }
+    }
+
+    /// Step 0: `Some` (the record is done, unanswered) unless the record's sender may send
+    /// commands for the tenant its body names. Read leniently, before validation, so an invalid
+    /// command is answered only to its own tenant's contact center too.
+    async fn check_sender(&self, record: Record<'_>) -> Result<Option<Outcome>, OutboundError> {
+        let named = About::loose(record.body).tenant;
+        // The tenant as logged: the body's word only when it is a tenant id (never other input).
+        let tenant_id = TenantId::parse(&named).ok();
+        let logged = tenant_id.as_ref().map_or("(none)", TenantId::as_str);
+        let reason = match self.tenant(&named).await {
+            Ok(Some(tenant)) => match tenant.contact_center.check_sender(record.sender_id) {
+                SenderCheck::Allowed => return Ok(None),
+                SenderCheck::TenantNamesNoSenders => {
+                    warn!(
+                        tenant = logged,
+                        "tenant names no contact_center.sender_ids: every command for it is refused until it is seeded with the contact center's principals"
+                    );
+                    SenderCheck::TenantNamesNoSenders.reason()
+                }
+                other => other.reason(),
+            },
+            Ok(None) => "unknown_tenant",
+            Err(err) if err.is_retryable() => return Err(OutboundError::Config(err)),
+            Err(err) => {
+                error!(tenant = logged, error = %err, "the tenant's config is invalid, so its senders cannot be checked; the command is refused");
+                "config_invalid"
+            }
+        };
+        warn!(
+            metric = "command_sender_refused",
+            reason,
+            tenant = logged,
+            message_id = record.message_id,
+            sender_id = record.sender_id.unwrap_or("(none)"),
+            "agent command refused: its sender may not send for the tenant it names; not sent, not answered, done"
+        );
+        Ok(Some(Outcome::Refused { reason }))
     }
 
     /// An invalid command: a failed result naming the field, and the record is done.

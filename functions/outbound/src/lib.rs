@@ -22,3 +22,6 @@ pub use handler::{Outbound, OutboundError, Outcome, Record};
 
 /// The idempotency scope of replies in the state table (`IDEM#reply#{tenant}#{reply_id}`).
 pub const IDEMPOTENCY_SCOPE: &str = "reply";
+
+#[cfg(test)]
+mod isolation_tests;

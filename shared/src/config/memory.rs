@@ -64,6 +64,10 @@ impl MemoryConfigSource {
                 tenant: tenant.clone(),
                 problem: problem.clone(),
             }),
+            Some(StoreError::Conflict { tenant, problem }) => Err(StoreError::Conflict {
+                tenant: tenant.clone(),
+                problem: problem.clone(),
+            }),
         }
     }
 }
@@ -96,7 +100,7 @@ impl TenantConfigSource for MemoryConfigSource {
 }
 
 /// A valid tenant in the seed-file format: one service `main` with one app and webhook secret
-/// `{id}-secret`, and a WhatsApp queue.
+/// `{id}-secret`, no queue, and moto's sender id as the one sender of its commands.
 pub fn sample_tenant(id: &str) -> serde_json::Value {
     serde_json::json!({
         "id": id,
@@ -106,6 +110,7 @@ pub fn sample_tenant(id: &str) -> serde_json::Value {
             "access_key_id": format!("{id}-key"), "access_key_secret": format!("{id}-key-secret"),
             "webhook_secret": format!("{id}-secret")
         }],
-        "queues": []
+        "queues": [],
+        "contact_center": { "sender_ids": [super::contact_center::MOTO_SENDER_ID] }
     })
 }

@@ -7,6 +7,7 @@ use std::fmt;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use super::contact_center::ContactCenterSettings;
 use super::media::MediaSettings;
 use super::outbound::OutboundSettings;
 use crate::address::{QueueAddress, is_valid_app_id};
@@ -237,6 +238,10 @@ pub struct TenantConfig {
     /// Agents' replies: whether media URLs are fetched first; the defaults when absent.
     #[serde(default)]
     pub outbound: OutboundSettings,
+    /// Who may send agent commands for the tenant, and where its events go by default. Absent:
+    /// no sender is allowed (every command refused) and events go to the stack's events queue.
+    #[serde(default)]
+    pub contact_center: ContactCenterSettings,
 }
 
 impl TenantConfig {
@@ -256,8 +261,21 @@ impl TenantConfig {
 
     /// What a seed file or a write to the store must have on top of [`TenantConfig::validate`]:
     /// the Sinch API credentials of every service.
+    /// Also the shape of every queue's `target_queue_url` (an SQS FIFO queue URL): checked when a
+    /// tenant is written, not when it is read, so a tenant stored before the check existed still
+    /// verifies its callbacks (the functions refuse such a target where they use it).
     pub fn validate_complete(&self) -> Result<(), ConfigError> {
         self.validate()?;
+        for queue in &self.queues {
+            if let Some(url) = &queue.target_queue_url {
+                super::targets::check_target_queue_url(url).map_err(|problem| {
+                    ConfigError::Invalid {
+                        tenant: self.id.to_string(),
+                        problem: format!("queues['{}'].target_queue_url {problem}", queue.address),
+                    }
+                })?;
+            }
+        }
         for service in &self.services {
             if service.access_key_id.is_none() || service.access_key_secret.is_none() {
                 return Err(ConfigError::Invalid {
@@ -280,6 +298,7 @@ impl TenantConfig {
         };
         self.retention.validate().map_err(invalid)?;
         self.media.validate().map_err(invalid)?;
+        self.contact_center.validate().map_err(invalid)?;
         if self.services.is_empty() {
             return Err(invalid("has no messaging service".into()));
         }
@@ -398,6 +417,16 @@ fn check_api_base_url(text: &str) -> Result<(), &'static str> {
     }
 }
 
+/// The refusal of an access key id another tenant already names: the field and that tenant
+/// (an operator's tool says it; never the key's secret, nor the id itself, which is the other
+/// tenant's credential half).
+pub(crate) fn access_key_reused(service_index: usize, owner: &TenantId) -> String {
+    format!(
+        "services[{service_index}].access_key_id is already the access key of tenant '{owner}'; \
+         a Sinch access key belongs to one tenant (its tokens send as that tenant)"
+    )
+}
+
 /// The seed file: the format `make dev` and the admin CLI read (see README "Configuration").
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -412,6 +441,8 @@ impl SeedFile {
             problem: err.to_string(),
         })?;
         let mut ids = BTreeSet::new();
+        // access key id → the tenant that names it first.
+        let mut key_ids = std::collections::BTreeMap::new();
         for tenant in &seed.tenants {
             if !ids.insert(&tenant.id) {
                 return Err(ConfigError::Invalid {
@@ -420,6 +451,22 @@ impl SeedFile {
                 });
             }
             tenant.validate_complete()?;
+            for (index, service) in tenant.services.iter().enumerate() {
+                let Some(key_id) = service.access_key_id.as_deref() else {
+                    continue;
+                };
+                match key_ids.get(key_id) {
+                    Some(&owner) if owner != &tenant.id => {
+                        return Err(ConfigError::Invalid {
+                            tenant: tenant.id.to_string(),
+                            problem: access_key_reused(index, owner),
+                        });
+                    }
+                    _ => {
+                        key_ids.insert(key_id, &tenant.id);
+                    }
+                }
+            }
         }
         Ok(seed)
     }
@@ -669,5 +716,69 @@ mod tests {
         );
         let seed = serde_json::json!({ "tenants": [valid()] }).to_string();
         assert_eq!(SeedFile::parse(&seed).unwrap().tenants.len(), 1);
+    }
+
+    #[test]
+    fn two_tenants_of_one_seed_cannot_share_an_access_key() {
+        let mut other = valid();
+        other["id"] = "globex".into();
+        other["services"][0]["access_key_secret"] = "any-other-secret".into();
+        let seed = serde_json::json!({ "tenants": [valid(), other.clone()] }).to_string();
+        let err = SeedFile::parse(&seed).unwrap_err().to_string();
+        assert!(
+            err.contains("tenant 'globex'")
+                && err.contains("services[0].access_key_id")
+                && err.contains("tenant 'acme'"),
+            "{err}"
+        );
+        assert!(
+            !err.contains("key-secret") && !err.contains("any-other-secret"),
+            "{err}"
+        );
+        other["services"][0]["access_key_id"] = "globex-key".into();
+        let seed = serde_json::json!({ "tenants": [valid(), other] }).to_string();
+        assert_eq!(SeedFile::parse(&seed).unwrap().tenants.len(), 2);
+    }
+
+    #[test]
+    fn the_contact_center_is_read_and_checked_naming_the_field() {
+        let config = tenant(valid()).unwrap();
+        assert!(
+            config.contact_center.sender_ids.is_empty(),
+            "absent: no sender"
+        );
+        let mut json = valid();
+        json["contact_center"] = serde_json::json!({
+            "sender_ids": ["AROAEXAMPLEROLE00001"],
+            "default_target_queue_url": "https://sqs.eu-west-1.amazonaws.com/123456789012/acme.fifo"
+        });
+        let config = tenant(json.clone()).unwrap();
+        assert_eq!(config.contact_center.sender_ids, ["AROAEXAMPLEROLE00001"]);
+        json["contact_center"]["sender_ids"] = serde_json::json!(["AROA EXAMPLE"]);
+        let err = tenant(json.clone()).unwrap_err();
+        assert!(err.contains("contact_center.sender_ids[0]"), "{err}");
+        json["contact_center"]["sender_ids"] = serde_json::json!([]);
+        json["contact_center"]["default_target_queue_url"] =
+            "https://sqs.eu-west-1.amazonaws.com/123456789012/acme".into();
+        let err = tenant(json).unwrap_err();
+        assert!(
+            err.contains("contact_center.default_target_queue_url") && err.contains("FIFO"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_seed_refuses_a_target_that_is_not_a_fifo_queue_url() {
+        let mut json = valid();
+        json["queues"][0]["target_queue_url"] = "https://evil.example/123456789012/x.fifo".into();
+        assert!(tenant(json.clone()).is_ok(), "a stored one still loads");
+        let seed = serde_json::json!({ "tenants": [json] }).to_string();
+        let err = SeedFile::parse(&seed).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "queues['01EB37HMH1M6SV18ABNS3G135H@whatsapp.sinchconversation.com'].target_queue_url"
+            ),
+            "{err}"
+        );
     }
 }

@@ -6,16 +6,25 @@
 //!
 //! | pk               | sk                 | attributes                                                  |
 //! |------------------|--------------------|-------------------------------------------------------------|
-//! | `TENANT#{id}`    | `TENANT`           | `public_attachment_days`, `inbound_media_days`, `media`?, `outbound`? |
+//! | `TENANT#{id}`    | `TENANT`           | `public_attachment_days`, `inbound_media_days`, `media`?, `outbound`?, `contact_center`? |
 //! | `TENANT#{id}`    | `SERVICE#{name}`   | `region`, `project_id`, `app_ids`, `webhook_secret`, `previous_webhook_secret`?, `api_base_url`? |
 //! | `TENANT#{id}`    | `QUEUE#{address}`  | `service`, `target_queue_url`?, `sms_sender`?                |
 //! | `TENANTS`        | `{id}`             | (none): the index of tenant ids                             |
 //! | `SECRETS#{id}`   | `SERVICE#{name}`   | `access_key_id`, `access_key_secret` (Sinch API credentials) |
+//! | `ACCESS_KEYS`    | `{access_key_id}`  | `tenant`: which tenant's services use this access key        |
 //!
 //! `media` is a map (`max_bytes` N, `allowed_types` L, `allowed_hosts` L, `display_name_lookups`
 //! BOOL); a `TENANT` item without it, or without one of its entries, reads as the defaults, so
 //! items written before the media settings existed load unchanged. `outbound` is a map
-//! (`fetch_media_urls` BOOL), read the same way.
+//! (`fetch_media_urls` BOOL), read the same way. `contact_center` is a map (`sender_ids` L,
+//! `default_target_queue_url` S?); a `TENANT` item without it reads as a tenant that names no
+//! sender, which refuses every agent command (see `config::contact_center`).
+//!
+//! `ACCESS_KEYS` makes an access key one tenant's: [`ConfigStore::put_tenant`] refuses a tenant
+//! whose service names an access key id another tenant's service uses (one GetItem per key id to
+//! find the owner, then a conditional put, so two writers cannot both take it). A tenant's items
+//! there go when it stops naming the key. Tenants seeded before the index existed enter it at
+//! their next seed.
 //!
 //! The webhook's IAM policy reaches only the `TENANT#*` and `TENANTS` partitions (a
 //! `dynamodb:LeadingKeys` condition in template.yaml), so the internet-facing function can
@@ -29,6 +38,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use secrecy::{ExposeSecret, SecretString};
 
+use super::contact_center::ContactCenterSettings;
 use super::media::MediaSettings;
 use super::model::{
     MessagingService, QueueConfig, Region, Retention, ServiceName, TenantConfig, TenantId,
@@ -40,6 +50,9 @@ type Item = HashMap<String, AttributeValue>;
 /// The partition listing every tenant id.
 const TENANT_INDEX_PK: &str = "TENANTS";
 
+/// The partition naming, per access key id, the tenant whose services use it.
+const ACCESS_KEY_INDEX_PK: &str = "ACCESS_KEYS";
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// DynamoDB did not answer or refused: worth retrying.
@@ -48,6 +61,10 @@ pub enum StoreError {
     /// The stored items do not form a valid configuration: an operator must fix them.
     #[error("config of tenant '{tenant}' is invalid in the store: {problem}")]
     Corrupt { tenant: String, problem: String },
+    /// The tenant cannot be written as it is (it conflicts with another tenant): nothing of it
+    /// was written.
+    #[error("tenant '{tenant}' refused: {problem}")]
+    Conflict { tenant: String, problem: String },
 }
 
 impl StoreError {
@@ -119,6 +136,14 @@ impl ConfigStore {
                 tenant: tenant.id.to_string(),
                 problem: err.to_string(),
             })?;
+        let key_ids = self.claim_access_keys(tenant).await?;
+        let previous_key_ids: Vec<String> = self
+            .query_partition(&secrets_pk(&tenant.id))
+            .await?
+            .iter()
+            .filter_map(|item| string(item, "access_key_id"))
+            .map(str::to_owned)
+            .collect();
         let pk = tenant_pk(&tenant.id);
         let mut items = vec![tenant_item(tenant)];
         items.extend(tenant.services.iter().map(service_item));
@@ -131,12 +156,123 @@ impl ConfigStore {
             .collect();
         self.replace_partition(&secrets_pk(&tenant.id), secrets)
             .await?;
+        for stale in previous_key_ids
+            .iter()
+            .filter(|id| !key_ids.contains(&id.as_str()))
+        {
+            self.release_access_key(&tenant.id, stale).await?;
+        }
         // Last, so the webhook never knows a tenant whose items are not written yet.
         self.put(Item::from([
             ("pk".into(), AttributeValue::S(TENANT_INDEX_PK.into())),
             ("sk".into(), AttributeValue::S(tenant.id.to_string())),
         ]))
         .await
+    }
+
+    /// The tenant whose services use `key_id`, when one does (one GetItem).
+    pub async fn access_key_owner(&self, key_id: &str) -> Result<Option<String>, StoreError> {
+        let answer = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(ACCESS_KEY_INDEX_PK.into()))
+            .key("sk", AttributeValue::S(key_id.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable("GetItem"))?;
+        Ok(answer
+            .item
+            .as_ref()
+            .and_then(|item| string(item, "tenant"))
+            .map(str::to_owned))
+    }
+
+    /// Makes every access key id of `tenant`'s services its own in the `ACCESS_KEYS` index, or
+    /// refuses the tenant (before anything of it is written) when another tenant's service uses
+    /// one. Returns the tenant's key ids.
+    async fn claim_access_keys<'t>(
+        &self,
+        tenant: &'t TenantConfig,
+    ) -> Result<Vec<&'t str>, StoreError> {
+        let mut named: Vec<(usize, &str)> = Vec::new();
+        for (index, service) in tenant.services.iter().enumerate() {
+            if let Some(id) = service.access_key_id.as_deref()
+                && !named.iter().any(|(_, seen)| *seen == id)
+            {
+                named.push((index, id));
+            }
+        }
+        let conflict = |index: usize, owner: &str| StoreError::Conflict {
+            tenant: tenant.id.to_string(),
+            problem: match TenantId::parse(owner) {
+                Ok(owner) => super::model::access_key_reused(index, &owner),
+                Err(_) => format!(
+                    "services[{index}].access_key_id is already another tenant's access key"
+                ),
+            },
+        };
+        // Every key is looked up before any is claimed, so a refused tenant claims nothing.
+        for (index, id) in &named {
+            if let Some(owner) = self.access_key_owner(id).await?
+                && owner != tenant.id.as_str()
+            {
+                return Err(conflict(*index, &owner));
+            }
+        }
+        for (index, id) in &named {
+            let claimed = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", AttributeValue::S(ACCESS_KEY_INDEX_PK.into()))
+                .item("sk", AttributeValue::S((*id).to_owned()))
+                .item("tenant", AttributeValue::S(tenant.id.to_string()))
+                .condition_expression("attribute_not_exists(pk) OR tenant = :tenant")
+                .expression_attribute_values(":tenant", AttributeValue::S(tenant.id.to_string()))
+                .send()
+                .await;
+            match claimed {
+                Ok(_) => {}
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                {
+                    // Another writer took it between the look-up and now.
+                    let owner = self.access_key_owner(id).await?.unwrap_or_default();
+                    return Err(conflict(*index, &owner));
+                }
+                Err(err) => return Err(unavailable("PutItem")(err)),
+            }
+        }
+        Ok(named.into_iter().map(|(_, id)| id).collect())
+    }
+
+    /// Drops `key_id` from the index if `tenant` still owns it there.
+    async fn release_access_key(&self, tenant: &TenantId, key_id: &str) -> Result<(), StoreError> {
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(ACCESS_KEY_INDEX_PK.into()))
+            .key("sk", AttributeValue::S(key_id.to_owned()))
+            .condition_expression("tenant = :tenant")
+            .expression_attribute_values(":tenant", AttributeValue::S(tenant.to_string()))
+            .send()
+            .await;
+        match deleted {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(unavailable("DeleteItem")(err)),
+        }
     }
 
     /// The API credentials of one service, for the functions that call Sinch.
@@ -267,7 +403,58 @@ fn tenant_item(tenant: &TenantConfig) -> Item {
     ]);
     item.insert("media".into(), media_attribute(&tenant.media));
     item.insert("outbound".into(), outbound_attribute(&tenant.outbound));
+    item.insert(
+        "contact_center".into(),
+        contact_center_attribute(&tenant.contact_center),
+    );
     item
+}
+
+fn contact_center_attribute(contact_center: &ContactCenterSettings) -> AttributeValue {
+    let mut map = HashMap::from([(
+        "sender_ids".to_owned(),
+        string_list(&contact_center.sender_ids),
+    )]);
+    if let Some(url) = &contact_center.default_target_queue_url {
+        map.insert(
+            "default_target_queue_url".to_owned(),
+            AttributeValue::S(url.clone()),
+        );
+    }
+    AttributeValue::M(map)
+}
+
+/// The `contact_center` map of a `TENANT` item; absent (a tenant written before it existed):
+/// no sender, no default target.
+fn contact_center_from_item(head: &Item) -> Result<ContactCenterSettings, String> {
+    let mut contact_center = ContactCenterSettings::default();
+    let Some(value) = head.get("contact_center") else {
+        return Ok(contact_center);
+    };
+    let map = value
+        .as_m()
+        .map_err(|_| "'contact_center' is not a map".to_owned())?;
+    if let Some(value) = map.get("sender_ids") {
+        contact_center.sender_ids = value
+            .as_l()
+            .map_err(|_| "'contact_center.sender_ids' is not a list".to_owned())?
+            .iter()
+            .map(|v| {
+                v.as_s()
+                    .cloned()
+                    .map_err(|_| "'contact_center.sender_ids' holds a non-string".to_owned())
+            })
+            .collect::<Result<_, _>>()?;
+    }
+    if let Some(value) = map.get("default_target_queue_url") {
+        contact_center.default_target_queue_url = Some(
+            value
+                .as_s()
+                .map_err(|_| "'contact_center.default_target_queue_url' is not a string")?
+                .clone(),
+        );
+    }
+    Ok(contact_center)
 }
 
 fn outbound_attribute(outbound: &OutboundSettings) -> AttributeValue {
@@ -492,6 +679,7 @@ fn tenant_from_items(id: &TenantId, items: &[Item]) -> Result<Option<TenantConfi
     };
     let media = media_from_item(head).map_err(corrupt)?;
     let outbound = outbound_from_item(head).map_err(corrupt)?;
+    let contact_center = contact_center_from_item(head).map_err(corrupt)?;
     let mut services = Vec::new();
     let mut queues = Vec::new();
     for item in items {
@@ -537,6 +725,7 @@ fn tenant_from_items(id: &TenantId, items: &[Item]) -> Result<Option<TenantConfi
         queues,
         media,
         outbound,
+        contact_center,
     };
     tenant.validate().map_err(|err| corrupt(err.to_string()))?;
     Ok(Some(tenant))

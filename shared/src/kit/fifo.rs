@@ -137,10 +137,12 @@ mod tests {
     use super::*;
     use crate::deadline::Deadline;
 
-    /// Fails the records whose body says so; remembers what ran, and at which time.
+    /// Fails the records whose body says so; remembers what ran, and at which time, and who sent
+    /// it.
     #[derive(Default)]
     struct Scripted {
         ran: Mutex<Vec<(String, chrono::DateTime<Utc>)>>,
+        senders: Mutex<Vec<Option<String>>>,
     }
 
     impl FifoHandler for Scripted {
@@ -157,6 +159,10 @@ mod tests {
                 .lock()
                 .unwrap()
                 .push((record.message_id.to_owned(), invocation.now));
+            self.senders
+                .lock()
+                .unwrap()
+                .push(record.sender_id.map(str::to_owned));
             match record.body {
                 "transient" => Err(RecordError::transient("the queue is down")),
                 "permanent" => Err(RecordError::permanent("not an event")),
@@ -240,6 +246,22 @@ mod tests {
             times
                 .iter()
                 .all(|t| *t == Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap())
+        );
+    }
+
+    #[tokio::test]
+    async fn each_record_carries_the_sender_id_sqs_set() {
+        let mut from_role = message("a1", "a", "ok");
+        from_role
+            .attributes
+            .insert("SenderId".into(), "AROAEXAMPLEROLE00001:desk".into());
+        let without = message("b1", "b", "ok");
+        let (_, _, handler) = run(vec![from_role, without]).await;
+        let mut senders = handler.senders.lock().unwrap().clone();
+        senders.sort();
+        assert_eq!(
+            senders,
+            [None, Some("AROAEXAMPLEROLE00001:desk".to_owned())]
         );
     }
 

@@ -18,6 +18,10 @@ use futures_util::StreamExt;
 /// The attribute SQS sets on every FIFO record.
 const GROUP_ATTRIBUTE: &str = "MessageGroupId";
 
+/// The attribute SQS sets on every record from the credentials of whoever sent the message: an
+/// IAM user's unique id (`AIDA…`), or `AROA…:{session}` for a role. Senders cannot set it.
+const SENDER_ATTRIBUTE: &str = "SenderId";
+
 /// What the runner needs of a record: an id to report, and the group it belongs to.
 pub trait FifoRecord {
     fn message_id(&self) -> &str;
@@ -102,12 +106,15 @@ where
 }
 
 /// A record as a handler sees it: its body, its message group (on a standard queue, its own
-/// id: a group of one), and SQS's id for it (what logs name it by: never its content).
+/// id: a group of one), SQS's id for it (what logs name it by: never its content), and who sent
+/// it (SQS's `SenderId`: the sender's IAM unique id, which no sender can forge; `None` only when
+/// the attribute is missing, which SQS never does).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Record<'a> {
     pub body: &'a str,
     pub group_id: &'a str,
     pub message_id: &'a str,
+    pub sender_id: Option<&'a str>,
 }
 
 /// One SQS batch through [`run`]: each message handed to `handle` as a [`Record`], each failure
@@ -130,6 +137,7 @@ where
                 .group_id()
                 .unwrap_or(FifoRecord::message_id(message)),
             message_id: FifoRecord::message_id(message),
+            sender_id: message.attributes.get(SENDER_ATTRIBUTE).map(String::as_str),
         })
     })
     .await;
