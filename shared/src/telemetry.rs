@@ -49,9 +49,60 @@ pub fn init() {
     };
 }
 
+/// What went wrong parsing JSON, without a byte of the JSON: serde_json's messages echo what
+/// they refused (`invalid value: string "+46…"`, ``unknown variant `…` ``, ``unknown field
+/// `…` ``), which is customer content in a callback or an event. Log this instead: the error's
+/// category and where it is (`data error at line 1, column 57`).
+pub fn json_problem(err: &serde_json::Error) -> String {
+    let category = match err.classify() {
+        serde_json::error::Category::Io => "read error",
+        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Data => "data error (a value or field the type does not take)",
+        serde_json::error::Category::Eof => "unexpected end of input",
+    };
+    format!("{category} at line {}, column {}", err.line(), err.column())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_json_problem_never_echoes_the_input() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        enum Channel {
+            Whatsapp,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        #[serde(deny_unknown_fields)]
+        struct Event {
+            channel: Channel,
+            count: u8,
+        }
+        for (input, serde_echoes) in [
+            (r#"{"channel": "+46701234567", "count": 1}"#, true),
+            (r#"{"channel": "Whatsapp", "count": "+46701234567"}"#, true),
+            (
+                r#"{"channel": "Whatsapp", "count": 1, "+46701234567": 1}"#,
+                true,
+            ),
+            (r#"{"channel": "Whatsapp", "count": 46701234567}"#, true),
+            (r#"{"channel": "Whatsapp", "count": 1} +46701234567"#, false),
+            (r#"{"channel": "+46701234567"#, false),
+        ] {
+            let err = serde_json::from_str::<Event>(input).unwrap_err();
+            assert_eq!(
+                err.to_string().contains("4670123456"),
+                serde_echoes,
+                "{err}"
+            );
+            let problem = json_problem(&err);
+            assert!(!problem.contains("4670123456"), "{problem}");
+            assert!(problem.contains("line 1, column"), "{problem}");
+        }
+    }
 
     #[test]
     fn no_setting_lets_dependencies_log_below_info() {

@@ -3,7 +3,7 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | a valid token, object present | 302 to a presigned GET (`Cache-Control: no-store`) |
+//! | a valid token, object present | 302 to a presigned GET (`Cache-Control: private, no-store`) |
 //! | a genuine token past its expiry | 410 |
 //! | object gone (retention deleted it) | 404 |
 //! | malformed, altered, another tenant's, an unknown key, a key outside `inbound/{tenant}/` | 404, the same body: a caller never learns which part failed |
@@ -58,10 +58,11 @@ impl LinkResponse {
 }
 
 /// Every response carries these: nothing about a link is cached by a browser or a proxy (a
-/// cached redirect would outlive its presigned URL), and the presigned URL is not sent on as a
-/// referrer.
+/// cached redirect would outlive its presigned URL, and a shared cache must never hand one
+/// agent's redirect to another: `private` says so to caches that ignore `no-store`), and the
+/// presigned URL is not sent on as a referrer.
 pub const RESPONSE_HEADERS: [(&str, &str); 3] = [
-    ("cache-control", "no-store"),
+    ("cache-control", "private, no-store"),
     ("referrer-policy", "no-referrer"),
     ("x-content-type-options", "nosniff"),
 ];
@@ -195,6 +196,14 @@ impl<O: MediaObjects> MediaLink<O> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_answer_is_private_and_never_stored_nor_sniffed_nor_referred() {
+        let headers: std::collections::HashMap<_, _> = RESPONSE_HEADERS.into_iter().collect();
+        assert_eq!(headers["cache-control"], "private, no-store");
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+    }
 
     #[test]
     fn only_the_link_path_parses() {

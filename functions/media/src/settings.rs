@@ -153,11 +153,13 @@ impl Settings {
                 100..=10_000,
             )?),
             fetch_timeouts: fetch_timeouts(env)?,
-            address_policy: AddressPolicy::with_allowed_local(&allow_local).map_err(|problem| {
-                SettingsError::Invalid {
-                    name: "SWITCHBOARD_MEDIA_ALLOW_LOCAL",
-                    problem,
-                }
+            // Refused in AWS Lambda for real (the rule: `running_in_real_lambda`).
+            address_policy: AddressPolicy::with_allowed_local_in(&allow_local, |name| {
+                env.optional(name)
+            })
+            .map_err(|problem| SettingsError::Invalid {
+                name: "SWITCHBOARD_MEDIA_ALLOW_LOCAL",
+                problem,
             })?,
             link: link_settings(env)?,
         })
@@ -248,6 +250,30 @@ mod tests {
         assert!(
             err.to_string().contains("SWITCHBOARD_MEDIA_ALLOW_LOCAL"),
             "{err}"
+        );
+        let err = settings(&[("SWITCHBOARD_MEDIA_ALLOW_LOCAL", "localhost:8080")]).unwrap_err();
+        assert!(err.to_string().contains("literal IP:port"), "{err}");
+    }
+
+    #[test]
+    fn the_local_escape_stops_the_stage_in_lambda_for_real() {
+        let lambda = ("AWS_LAMBDA_FUNCTION_NAME", "switchboard-MediaFunction-1");
+        let err =
+            settings(&[lambda, ("SWITCHBOARD_MEDIA_ALLOW_LOCAL", "127.0.0.1:8080")]).unwrap_err();
+        assert!(
+            err.to_string().contains("SWITCHBOARD_MEDIA_ALLOW_LOCAL")
+                && err.to_string().contains("refused in AWS Lambda"),
+            "{err}"
+        );
+        assert!(settings(&[lambda]).is_ok(), "without the escape it starts");
+        // Under the local emulator, with the SDK pointed at moto on loopback.
+        assert!(
+            settings(&[
+                lambda,
+                ("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"),
+                ("SWITCHBOARD_MEDIA_ALLOW_LOCAL", "127.0.0.1:8080"),
+            ])
+            .is_ok()
         );
     }
 }

@@ -9,6 +9,24 @@ use tracing::{error, info, warn};
 use crate::counting::S3Requests;
 use crate::layout::Area;
 
+/// What a skipped listing entry was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skipped {
+    /// An object whose key is outside the layout.
+    Object,
+    /// A common prefix (a tenant or day segment) outside the layout.
+    Prefix,
+}
+
+impl Skipped {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Skipped::Object => "object",
+            Skipped::Prefix => "prefix",
+        }
+    }
+}
+
 /// At most this many error descriptions are kept (all are counted and logged as they happen).
 const KEPT_ERRORS: usize = 20;
 
@@ -73,9 +91,13 @@ impl RunSummary {
         }
     }
 
-    pub fn skip(&mut self, what: &str) {
+    /// Something listed that is not in the layout. Logged by its area, tenant (when the key
+    /// names a valid one) and kind, never by its key: keys carry customers' file names.
+    pub fn skip(&mut self, area: Area, tenant: Option<&str>, kind: Skipped) {
         warn!(
-            prefix = what,
+            area = area.root(),
+            tenant = tenant.unwrap_or("-"),
+            kind = kind.as_str(),
             "not in the {{area}}/{{tenant}}/{{yyyy-mm-dd}}/ layout; left to the bucket's lifecycle backstop"
         );
         self.skipped += 1;

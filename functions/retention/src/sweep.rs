@@ -23,13 +23,14 @@ use switchboard_shared::config::{Retention, TenantId};
 use switchboard_shared::deadline::Deadline;
 use switchboard_shared::kit::Invocation;
 use switchboard_shared::media::expiry::is_expired;
-use tracing::{debug, info};
+use tracing::info;
 
 use crate::bucket::{Bucket, StoredObject};
 use crate::budget::RequestBudget;
 use crate::counting::Counting;
 use crate::layout::{Area, day_of, is_under, tenant_of, tenant_prefix};
 use crate::summary::RunSummary;
+use crate::summary::Skipped;
 use crate::tenants::RetentionSource;
 
 /// What a run applies besides the tenants' own retention.
@@ -153,11 +154,11 @@ impl<C: RetentionSource, B: Bucket> Sweep<'_, C, B> {
             for prefix in &page.prefixes {
                 match tenant_of(area, prefix) {
                     Some(tenant) => tenants.push(tenant),
-                    None => self.summary.skip(prefix),
+                    None => self.summary.skip(area, None, Skipped::Prefix),
                 }
             }
-            for object in &page.objects {
-                self.summary.skip(&object.key);
+            for _ in &page.objects {
+                self.summary.skip(area, None, Skipped::Object);
             }
             match page.next {
                 Some(token) => next = Some(token),
@@ -218,12 +219,15 @@ impl<C: RetentionSource, B: Bucket> Sweep<'_, C, B> {
                     return Flow::Go;
                 }
             };
-            for object in &page.objects {
-                self.summary.skip(&object.key);
+            for _ in &page.objects {
+                self.summary
+                    .skip(area, Some(tenant.as_str()), Skipped::Object);
             }
             for prefix in &page.prefixes {
                 match day_of(&tenant_prefix, prefix) {
-                    None => self.summary.skip(prefix),
+                    None => self
+                        .summary
+                        .skip(area, Some(tenant.as_str()), Skipped::Prefix),
                     Some(day) if is_expired(day, days, self.now) => {
                         match self.empty_day(area, tenant, prefix).await {
                             Day::Done => {}
@@ -263,7 +267,8 @@ impl<C: RetentionSource, B: Bucket> Sweep<'_, C, B> {
                 if is_under(day_prefix, &object.key) {
                     batch.push(object);
                 } else {
-                    self.summary.skip(&object.key);
+                    self.summary
+                        .skip(area, Some(tenant.as_str()), Skipped::Object);
                 }
             }
             if !batch.is_empty() {
@@ -291,9 +296,7 @@ impl<C: RetentionSource, B: Bucket> Sweep<'_, C, B> {
         day_prefix: &str,
         batch: &[StoredObject],
     ) {
-        for object in batch {
-            debug!(key = %object.key, size = object.size, "dry run: would delete");
-        }
+        // Counted, never listed key by key: keys carry customers' file names.
         let bytes: u64 = batch.iter().map(|object| object.size).sum();
         info!(
             prefix = day_prefix,
@@ -342,16 +345,128 @@ impl<C: RetentionSource, B: Bucket> Sweep<'_, C, B> {
                     for failure in &failures {
                         *codes.entry(failure.code.as_str()).or_default() += 1;
                     }
-                    let examples: Vec<&str> =
-                        failures.iter().take(3).map(|f| f.key.as_str()).collect();
+                    // The count and S3's error codes, never the keys (customers' file names).
                     self.summary.error(format!(
-                        "DeleteObjects under {day_prefix}: {} of {} keys not deleted ({codes:?}, e.g. {examples:?}); they are retried next run",
+                        "DeleteObjects under {day_prefix}: {} of {} keys not deleted ({codes:?}); they are retried next run",
                         failures.len(),
                         keys.len()
                     ));
                 }
                 Day::Done
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use chrono::TimeZone;
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Metadata, Subscriber};
+
+    use super::*;
+    use crate::memory_bucket::MemoryBucket;
+    use crate::tenants::FixedRetention;
+
+    /// Every field of every event, as text: what a log line would hold.
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<String>>>);
+
+    struct Fields<'a>(&'a mut String);
+
+    impl Visit for Fields<'_> {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            self.0.push_str(&format!(" {}={value:?}", field.name()));
+        }
+    }
+
+    impl Subscriber for Lines {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            let mut line = String::new();
+            event.record(&mut Fields(&mut line));
+            self.0.lock().unwrap().push(line);
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+
+    async fn run(bucket: &MemoryBucket, dry_run: bool, lines: &Lines) -> RunSummary {
+        let now = Utc.with_ymd_and_hms(2026, 12, 20, 10, 0, 0).unwrap();
+        let config = FixedRetention(
+            [(
+                TenantId::parse("acme").unwrap(),
+                Retention {
+                    public_attachment_days: 1,
+                    inbound_media_days: 1,
+                },
+            )]
+            .into(),
+        );
+        let plan = Plan {
+            quarantine_days: 1,
+            dry_run,
+        };
+        let _guard = tracing::subscriber::set_default(lines.clone());
+        sweep(
+            &config,
+            bucket,
+            &plan,
+            &Invocation::new(now, Deadline::never()),
+            &RequestBudget::unlimited(),
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn no_log_line_or_error_names_a_customers_file() {
+        let bucket = MemoryBucket::default();
+        let stubborn = "inbound/acme/2026-12-01/01EVENT/0-passport-anna.jpg";
+        bucket.put(stubborn, 10);
+        bucket.put("inbound/acme/2026-12-01/01EVENT/1-contract-anna.pdf", 10);
+        bucket.put("inbound/acme/2026-12-01/01EVENT/2-bank-anna.pdf", 10);
+        // Outside the layout: an object at the area's root, under a tenant, and a bad day.
+        bucket.put("inbound/stray-anna.jpg", 1);
+        bucket.put("inbound/acme/loose-anna.jpg", 1);
+        bucket.put("inbound/acme/someday-anna/x.jpg", 1);
+        bucket.put("outbound/Not A Tenant anna/2026-12-01/x.jpg", 1);
+        bucket.fail_deletes_of(stubborn, 1);
+
+        let lines = Lines::default();
+        let dry = run(&bucket, true, &lines).await;
+        assert_eq!(
+            dry.tenants["acme"].areas[&Area::Inbound].objects_would_delete,
+            3
+        );
+        let real = run(&bucket, false, &lines).await;
+        assert_eq!(real.error_count, 1, "{:?}", real.errors);
+        assert!(
+            real.errors[0].contains("1 of 3 keys not deleted"),
+            "{:?}",
+            real.errors
+        );
+        assert!(real.skipped >= 4, "{}", real.skipped);
+
+        let lines = lines.0.lock().unwrap().clone();
+        assert!(
+            lines.iter().any(|l| l.contains("kind=\"object\"")),
+            "{lines:?}"
+        );
+        for text in lines.iter().chain(&real.errors).chain(&dry.errors) {
+            assert!(
+                !text.contains("anna"),
+                "a customer's file name was logged: {text}"
+            );
         }
     }
 }

@@ -18,7 +18,7 @@ use switchboard_shared::contract::InboundEvent;
 use switchboard_shared::deadline::Deadline;
 use switchboard_shared::error::Classify;
 use switchboard_shared::json_text;
-use switchboard_shared::sinch::callback::{Callback, parse_callback};
+use switchboard_shared::sinch::callback::{Callback, CallbackParseError, parse_callback};
 use switchboard_shared::sinch::signature::{self, SignatureHeaders};
 use tracing::{info, warn};
 
@@ -293,7 +293,10 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
         let readable = json_text::repair(request.body);
         let callback = match parse_callback(readable.text.as_bytes()) {
             Ok(callback) => callback,
-            Err(err) => return self.not_json(&tenant, request, &err.to_string(), now).await,
+            Err(err) => {
+                let reason = not_json_reason(&err, readable.text.as_bytes());
+                return self.not_json(&tenant, request, &reason, now).await;
+            }
         };
         if let Some(app_id) = app_id.as_deref().filter(|id| !service.serves_app(id)) {
             // Authentic (signed with this service's secret) but for an app not configured here,
@@ -427,6 +430,25 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
     }
 }
 
+/// Why a signed body is not a callback, for the log and the quarantined object's metadata:
+/// serde's own message would echo the value it refused (customer content), so only the kind
+/// of problem and where it is.
+fn not_json_reason(err: &CallbackParseError, body: &[u8]) -> String {
+    match err {
+        CallbackParseError::NotJson(_) => {
+            match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+                Err(parse) => format!(
+                    "callback body is not JSON: {}",
+                    switchboard_shared::telemetry::json_problem(&parse)
+                ),
+                Ok(_) => "callback body is JSON but not a callback object".to_owned(),
+            }
+        }
+        // The name of a JSON type: nothing of the body.
+        CallbackParseError::NotAnObject(_) => err.to_string(),
+    }
+}
+
 fn accepted(
     tenant: &TenantConfig,
     service: &MessagingService,
@@ -483,4 +505,25 @@ fn store_failure(err: &StoreError) -> Refused {
         err.to_string(),
         WebhookResponse::error(status, "configuration unavailable; retry later"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_that_is_not_a_callback_is_described_without_its_content() {
+        for body in [
+            &br#"{"message": {"text": "my number is +46701234567"#[..],
+            br#"{"message": "+46701234567"} +46701234567"#,
+            br#"+46701234567"#,
+            br#"{"a": "\u+46701234567"}"#,
+            br#"["+46701234567"]"#,
+        ] {
+            let err = parse_callback(body).unwrap_err();
+            let reason = not_json_reason(&err, body);
+            assert!(!reason.contains("4670123456"), "{reason}");
+            assert!(reason.starts_with("callback body is"), "{reason}");
+        }
+    }
 }
