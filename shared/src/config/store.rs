@@ -229,7 +229,8 @@ impl ConfigStore {
                 .item("pk", AttributeValue::S(ACCESS_KEY_INDEX_PK.into()))
                 .item("sk", AttributeValue::S((*id).to_owned()))
                 .item("tenant", AttributeValue::S(tenant.id.to_string()))
-                .condition_expression("attribute_not_exists(pk) OR tenant = :tenant")
+                .condition_expression("attribute_not_exists(pk) OR #tenant = :tenant")
+                .expression_attribute_names("#tenant", "tenant")
                 .expression_attribute_values(":tenant", AttributeValue::S(tenant.id.to_string()))
                 .send()
                 .await;
@@ -258,7 +259,8 @@ impl ConfigStore {
             .table_name(&self.table)
             .key("pk", AttributeValue::S(ACCESS_KEY_INDEX_PK.into()))
             .key("sk", AttributeValue::S(key_id.to_owned()))
-            .condition_expression("tenant = :tenant")
+            .condition_expression("#tenant = :tenant")
+            .expression_attribute_names("#tenant", "tenant")
             .expression_attribute_values(":tenant", AttributeValue::S(tenant.to_string()))
             .send()
             .await;

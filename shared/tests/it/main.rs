@@ -4,6 +4,7 @@
 //! `tests/fixtures`.
 
 mod agent_command;
+mod config_isolation_moto;
 mod schemas;
 mod sinch_callbacks;
 mod sinch_signature;

@@ -31,7 +31,7 @@ use super::retry::RetryPolicy;
 use super::send::{
     SendEventRequest, SendEventResponse, SendMessageRequest, SendMessageResponse, SinchRequest,
 };
-use super::token::{AccessToken, TokenCache, TokenKey};
+use super::token::{AccessToken, TokenCache, TokenKey, secret_digest};
 use super::webhooks::{NewWebhook, Webhook, WebhookList};
 
 /// Sinch's OAuth2 token endpoint; one token works in every region.
@@ -66,10 +66,16 @@ impl ServiceEndpoint {
         }
     }
 
+    /// The token cache's key: this tenant's service, the endpoint, and the access key by its id
+    /// and the digest of its secret (a config naming another tenant's key id never gets that
+    /// tenant's token).
     fn token_key(&self) -> TokenKey {
         TokenKey {
+            tenant: self.tenant.clone(),
+            service: self.service.clone(),
             token_url: self.token_url.clone(),
             key_id: self.credentials.key_id.clone(),
+            secret_digest: secret_digest(&self.credentials.key_secret),
         }
     }
 
@@ -595,6 +601,23 @@ mod tests {
         let sim = ServiceEndpoint::new(&tenant.id, &tenant.services[1], credentials);
         assert_eq!(sim.base_url, "http://127.0.0.1:3001");
         assert_eq!(sim.token_url, "http://127.0.0.1:3001/oauth2/token");
+    }
+
+    #[test]
+    fn the_token_key_is_what_authenticates_not_only_the_key_id() {
+        let base = endpoint("http://127.0.0.1:1");
+        assert_eq!(base.token_key(), endpoint("http://127.0.0.1:1").token_key());
+        let mut other_tenant = endpoint("http://127.0.0.1:1");
+        other_tenant.tenant = "globex".into();
+        let mut other_service = endpoint("http://127.0.0.1:1");
+        other_service.service = "us".into();
+        let mut other_secret = endpoint("http://127.0.0.1:1");
+        other_secret.credentials.key_secret = SecretString::from("anything".to_owned());
+        for other in [other_tenant, other_service, other_secret] {
+            assert_ne!(base.token_key(), other.token_key(), "{other:?}");
+        }
+        let printed = format!("{:?}", base.token_key());
+        assert!(!printed.contains("key-secret"), "{printed}");
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! OAuth2 access tokens, cached for the container's lifetime.
 //!
-//! One token per (token endpoint, access key): every message of a warm container reuses it until
-//! shortly before it expires. Concurrent callers that find no fresh token wait on one lock per
+//! One token per (tenant, service, token endpoint, access key id, digest of the key's secret):
+//! every message of a warm container reuses it until shortly before it expires. The key is what
+//! authenticates, not only what names the key: a tenant whose config names another tenant's
+//! access key id (with any secret) never gets that tenant's cached token, it asks the token
+//! endpoint with its own secret (and is refused there). The secret itself is never kept in the
+//! key, only its SHA-256, and the key is never logged. Concurrent callers that find no fresh token wait on one lock per
 //! key while the first of them fetches, so a burst of sends after a cold start (or at expiry)
 //! makes one token request, not one per send. The token itself is a [`SecretString`]: it never
 //! shows in Debug output or logs.
@@ -51,11 +55,22 @@ impl AccessToken {
     }
 }
 
-/// Which token: the endpoint that issues it and the access key it is for.
+/// Which token: whose (tenant and service), the endpoint that issues it, and the access key it
+/// is for, by its id and a digest of its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TokenKey {
+    pub tenant: String,
+    pub service: String,
     pub token_url: String,
     pub key_id: String,
+    /// SHA-256 of the access key's secret ([`secret_digest`]); never the secret.
+    pub secret_digest: [u8; 32],
+}
+
+/// The SHA-256 of an access key's secret, for [`TokenKey`].
+pub fn secret_digest(secret: &SecretString) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(secret.expose_secret().as_bytes()).into()
 }
 
 type Slot = Arc<tokio::sync::Mutex<Option<AccessToken>>>;
@@ -123,9 +138,40 @@ mod tests {
 
     fn key() -> TokenKey {
         TokenKey {
+            tenant: "acme".into(),
+            service: "main".into(),
             token_url: "https://auth.sinch.com/oauth2/token".into(),
             key_id: "key".into(),
+            secret_digest: secret_digest(&SecretString::from("key-secret".to_owned())),
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn another_tenant_or_secret_under_the_same_key_id_never_gets_the_cached_token() {
+        let cache = TokenCache::new();
+        let count = AtomicUsize::new(0);
+        let hour = Duration::from_secs(3600);
+        let first = cache
+            .get(&key(), || fetch_counting(&count, hour))
+            .await
+            .unwrap();
+        let other_tenant = TokenKey {
+            tenant: "globex".into(),
+            ..key()
+        };
+        let other_secret = TokenKey {
+            secret_digest: secret_digest(&SecretString::from("guessed".to_owned())),
+            ..key()
+        };
+        for key in [other_tenant, other_secret] {
+            let token = cache
+                .get(&key, || fetch_counting(&count, hour))
+                .await
+                .unwrap();
+            assert_ne!(token.expose_secret(), first.expose_secret(), "{key:?}");
+            assert!(!format!("{key:?}").contains("guessed"));
+        }
+        assert_eq!(count.load(Ordering::SeqCst), 3);
     }
 
     async fn fetch_counting(
