@@ -19,8 +19,12 @@
 //! 4. send through `messages:send` or `events:send`, retrying 429, 5xx and timeouts within the
 //!    deadline;
 //! 5. accepted, or refused for good (400, 403, 404…): the result is stored in the claim, the
-//!    message id → reply id map written, and the `send_result` put on the events queue (or the
-//!    queue's target) in the command's message group. Only then is the record done.
+//!    message id → reply id map written, and the `send_result` put on the queue's target, else
+//!    the tenant's `contact_center.default_target_queue_url`, else the events queue
+//!    (`config::targets`, the inbound stage's resolution too), in the command's message group.
+//!    A target that is not an SQS FIFO queue URL, or is one of the stack's own queues, is a
+//!    config error: such a tenant's commands are not carried out (logged,
+//!    `metric = "event_target_refused"`). Only then is the record done.
 //!
 //! Anything that may pass later (Sinch 429/5xx/timeout, DynamoDB, S3 or SQS unavailable, a
 //! claim another worker holds) releases the claim and fails the record: it and the rest of its
@@ -40,7 +44,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use switchboard_shared::config::{
-    ConfigCache, SenderCheck, StoreError, TenantConfig, TenantConfigSource, TenantId,
+    ConfigCache, SenderCheck, StackQueues, StoreError, TargetError, TenantConfig,
+    TenantConfigSource, TenantId,
 };
 use switchboard_shared::contract::{
     AgentCommand, InboundEvent, InvalidCommand, SendError, parse_command,
@@ -81,7 +86,7 @@ pub enum Outcome {
     AlreadyHandled { reply_id: String },
     /// Not carried out and not answered (see the module's step 0): nothing sent, no claim, no
     /// `send_result`. `reason` is a fixed word (`sender_not_listed`, `tenant_names_no_senders`,
-    /// `no_sender_id`, `unknown_tenant`, `config_invalid`).
+    /// `no_sender_id`, `unknown_tenant`, `config_invalid`, `target_invalid`).
     Refused { reason: &'static str },
 }
 
@@ -104,6 +109,10 @@ pub enum OutboundError {
     Queue(AwsError),
     #[error("the stored result of reply {0} is not an event: {1}")]
     StoredResult(String, String),
+    /// The tenant's target for the result is refused (not an SQS FIFO queue URL, on loopback
+    /// in a deployment, or one of the stack's own queues): a config error.
+    #[error(transparent)]
+    Target(TargetError),
     /// The result cannot become a message SQS accepts (too large).
     #[error("the send_result cannot be sent: {0}")]
     Unsendable(#[from] MessageError),
@@ -116,6 +125,7 @@ impl Classify for OutboundError {
             OutboundError::State(err) => err.retry(),
             OutboundError::Config(err) if err.is_retryable() => Retry::Retryable,
             OutboundError::Config(_)
+            | OutboundError::Target(_)
             | OutboundError::StoredResult(..)
             | OutboundError::Unsendable(_) => Retry::Permanent,
             OutboundError::Media(err) | OutboundError::Queue(err) => err.retry,
@@ -151,6 +161,9 @@ pub struct Outbound<C, K, I, R, M, Q> {
     /// Media URLs of tenants that have them fetched first (`outbound.fetch_media_urls`).
     fetcher: SafeFetcher,
     settings: Settings,
+    /// The stack's queues: where results go when a tenant names no target, and which targets
+    /// are refused.
+    stack: StackQueues,
     /// Who this worker is, in idempotency claims.
     worker: String,
 }
@@ -185,6 +198,7 @@ where
             queue,
             sinch,
             fetcher,
+            stack: StackQueues::new(&settings.events_queue_url),
             settings,
             worker: uuid::Uuid::new_v4().to_string(),
         }
@@ -535,7 +549,7 @@ where
         let logged = tenant_id.as_ref().map_or("(none)", TenantId::as_str);
         let reason = match self.tenant(&named).await {
             Ok(Some(tenant)) => match tenant.contact_center.check_sender(record.sender_id) {
-                SenderCheck::Allowed => return Ok(None),
+                SenderCheck::Allowed => return Ok(self.check_target(record, &tenant)),
                 SenderCheck::TenantNamesNoSenders => {
                     warn!(
                         tenant = logged,
@@ -561,6 +575,25 @@ where
             "agent command refused: its sender may not send for the tenant it names; not sent, not answered, done"
         );
         Ok(Some(Outcome::Refused { reason }))
+    }
+
+    /// The sender may send for the tenant; but when the tenant's target for the command's queue
+    /// is refused, there is nowhere to answer it safely: a config error, the command not carried
+    /// out (nothing sent, no claim), logged with the field and why, and the record done.
+    fn check_target(&self, record: Record<'_>, tenant: &TenantConfig) -> Option<Outcome> {
+        let address = About::loose(record.body).queue_address;
+        let err = self.stack.resolve(Some(tenant), address.as_ref()).err()?;
+        error!(
+            metric = "event_target_refused",
+            tenant = %tenant.id,
+            message_id = record.message_id,
+            field = %err.field,
+            problem = %err.problem,
+            "the tenant's target queue is refused (config error): the command is not carried out and cannot be answered; fix the tenant's config"
+        );
+        Some(Outcome::Refused {
+            reason: "target_invalid",
+        })
     }
 
     /// An invalid command: a failed result naming the field, and the record is done.
@@ -644,25 +677,21 @@ where
             )?,
             None => result_message_for(event, group_id, tenant)?,
         };
-        let mut queue_url = self.settings.events_queue_url.clone();
-        if let Some(address) = command
+        let address = command
             .map(|c| &c.queue_address)
-            .or(event.queue_address.as_ref())
-        {
-            let found = match self.tenant(tenant).await {
-                Ok(found) => found,
-                Err(err) if err.is_retryable() => return Err(OutboundError::Config(err)),
-                // A tenant whose config is broken still hears of its commands.
-                Err(_) => None,
-            };
-            if let Some(target) = found
-                .as_ref()
-                .and_then(|t| t.queue(address))
-                .and_then(|q| q.target_queue_url.clone())
-            {
-                queue_url = target;
-            }
-        }
+            .or(event.queue_address.as_ref());
+        let found = match self.tenant(tenant).await {
+            Ok(found) => found,
+            Err(err) if err.is_retryable() => return Err(OutboundError::Config(err)),
+            // A tenant whose config is broken still hears of its commands.
+            Err(_) => None,
+        };
+        // The same resolution as the inbound stage's: the queue's target, the tenant's default
+        // target, the events queue.
+        let queue_url = self
+            .stack
+            .resolve(found.as_deref(), address)
+            .map_err(OutboundError::Target)?;
         self.queue
             .send(&Outgoing { queue_url, message })
             .await

@@ -275,3 +275,84 @@ async fn through_the_kit_a_refused_record_is_done_and_its_group_goes_on() {
     assert_eq!(sent.len(), 1, "only the attacker's own command is answered");
     assert!(sent[0].message.body.contains("\"tenant\":\"attacker\""));
 }
+
+#[tokio::test]
+async fn results_go_to_the_queues_target_else_the_tenants_default_target_never_the_shared_queue() {
+    const DEFAULT: &str = "https://sqs.eu-west-1.amazonaws.com/123456789012/victim-events.fifo";
+    const CHAT: &str = "https://sqs.eu-west-1.amazonaws.com/123456789012/victim-chat.fifo";
+    let mut victim = tenant(
+        "victim",
+        VICTIM_APP,
+        json!({ "sender_ids": [VICTIM_ROLE], "default_target_queue_url": DEFAULT }),
+    );
+    victim["queues"].as_array_mut().unwrap().push(
+        json!({ "address": format!("{VICTIM_APP}@nativechannel.sinchconversation.com"),
+                      "service": "main", "target_queue_url": CHAT }),
+    );
+    let outbound = outbound_with(&[victim]);
+    // Unknown queues (answered without Sinch): the tenant's default target.
+    handle(
+        &outbound,
+        &command("victim", "01NOSUCHAPP000000000000001", "r-9"),
+        Some(VICTIM_ROLE),
+    )
+    .await
+    .unwrap();
+    // An invalid command about the chat queue: that queue's own target.
+    let invalid = json!({ "tenant": "victim", "reply_id": "r-10",
+        "queue_address": format!("{VICTIM_APP}@nativechannel.sinchconversation.com"), "message": {} });
+    handle(&outbound, &invalid.to_string(), Some(VICTIM_ROLE))
+        .await
+        .unwrap();
+    let urls: Vec<String> = outbound
+        .queue()
+        .sent()
+        .into_iter()
+        .map(|sent| sent.queue_url)
+        .collect();
+    assert_eq!(urls, [DEFAULT, CHAT]);
+}
+
+#[tokio::test]
+async fn a_target_that_is_one_of_the_stacks_own_queues_is_a_config_error_and_nothing_is_sent() {
+    for target in [
+        "https://sqs.eu-west-1.amazonaws.com/123456789012/switchboard-RepliesQueue-Zz9.fifo",
+        "https://sqs.eu-west-1.amazonaws.com/123456789012/switchboard-IngestDeadLetterQueue-Zz9.fifo",
+        "http://127.0.0.1:4566/123456789012/victim.fifo",
+        "https://sqs.eu-west-1.amazonaws.com/123456789012/not-fifo",
+    ] {
+        let outbound = outbound_with(&[tenant(
+            "victim",
+            VICTIM_APP,
+            json!({ "sender_ids": [VICTIM_ROLE], "default_target_queue_url": EVENTS }),
+        )
+        .tap(|t| t["queues"][0]["target_queue_url"] = json!(target))]);
+        let outcome = handle(
+            &outbound,
+            &command("victim", VICTIM_APP, "r-11"),
+            Some(VICTIM_ROLE),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            outcome,
+            Outcome::Refused {
+                reason: "target_invalid"
+            },
+            "{target}"
+        );
+        assert!(outbound.queue().sent().is_empty(), "{target}");
+        assert!(unclaimed(&outbound, "victim#r-11").await, "{target}");
+    }
+}
+
+trait Tap {
+    fn tap(self, f: impl FnOnce(&mut Self)) -> Self;
+}
+
+impl Tap for Value {
+    fn tap(mut self, f: impl FnOnce(&mut Self)) -> Self {
+        f(&mut self);
+        self
+    }
+}
