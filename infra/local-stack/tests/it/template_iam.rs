@@ -10,7 +10,7 @@
 //! (a SAM policy template, a managed policy, a role defined elsewhere) is a failure, not a pass.
 //! The checker is also run on broken copies of the template to show it can fail.
 
-mod common;
+use crate::common;
 
 use common::{getatt_target, raw_template, ref_target, resources_of_type};
 use serde_yaml::{Mapping, Value};

@@ -4,7 +4,7 @@
 //! The drift test describes what moto really holds after `LocalStack::create` and compares it
 //! with template.yaml as read by the tests' own YAML helpers, not by the crate's reader.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -9,7 +9,7 @@
 //! policy), so this test is the guard. The checker is also run on broken copies of the template
 //! to show that it fails.
 
-mod common;
+use crate::common;
 
 use common::{getatt_target, raw_template, ref_target, resources_of_type};
 use serde_yaml::{Mapping, Value};

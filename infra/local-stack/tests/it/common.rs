@@ -2,18 +2,9 @@
 //! and nothing from switchboard_local_stack::template, so a bug in the crate's reader cannot hide
 //! the same bug in what the tests expect.
 
-#![allow(dead_code)] // each test file uses its own subset
-
-use std::path::PathBuf;
-
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::SdkConfig;
 use serde_yaml::Value;
-
-pub fn template_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join("template.yaml")
-}
+pub use switchboard_testkit::{moto_config, template_path, unique_prefix};
 
 pub fn raw_template() -> Value {
     let path = template_path();
@@ -76,24 +67,6 @@ pub fn literal_or(value: &Value, default: &str) -> String {
         literal(value)
             .unwrap_or_else(|| panic!("expected a literal in the template, found {value:?}"))
     }
-}
-
-/// The moto endpoint from the environment. Integration tests must never pass without it.
-pub async fn moto_config() -> SdkConfig {
-    match std::env::var("AWS_ENDPOINT_URL") {
-        Ok(url) if !url.is_empty() => {}
-        _ => panic!(
-            "AWS_ENDPOINT_URL is not set: this test needs moto. Run it through make test / \
-             infra/scripts/with-moto.sh -- cargo test -p switchboard-local-stack"
-        ),
-    }
-    aws_config::defaults(BehaviorVersion::latest()).load().await
-}
-
-/// A prefix no other test (or earlier run against the same moto) uses.
-pub fn unique_prefix(tag: &str) -> String {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    format!("{tag}-{}", &id[..10])
 }
 
 pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {

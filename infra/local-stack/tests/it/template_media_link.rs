@@ -8,7 +8,7 @@
 //! a managed policy, a policy attached from outside) is a failure. The checker also runs on
 //! broken copies of the template to show it can fail.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

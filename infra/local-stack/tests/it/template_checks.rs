@@ -2,7 +2,7 @@
 //! on an AWS::Serverless::Function (runtime, architecture, build method, event routes), the
 //! wiring of the webhook's environment, and the queue rules of the design.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 
