@@ -3,8 +3,6 @@
 //! Content-Type, without a redirect or chunking; once the object is deleted (as retention
 //! deletes it) the URL answers 404; nothing outside outbound/ is served, even when it exists.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
@@ -63,13 +61,13 @@ fn file_bytes(len: usize) -> Vec<u8> {
 
 #[tokio::test]
 async fn outbound_objects_are_served_as_stored_until_deleted_and_nothing_else_is() {
-    let sdk = common::moto_config().await;
+    let sdk = switchboard_testkit::moto_config().await;
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&sdk)
             .force_path_style(true)
             .build(),
     );
-    let bucket = common::unique_prefix("public-media");
+    let bucket = switchboard_testkit::unique_prefix("public-media");
     s3.create_bucket()
         .bucket(&bucket)
         .create_bucket_configuration(

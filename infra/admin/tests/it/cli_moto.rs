@@ -2,13 +2,15 @@
 //! template's cargo-lambda functions, `local-stack --env-dir` writes one environment per
 //! function, resolved to what it created on moto.
 
-mod common;
-
 use std::process::Command;
 
 fn admin() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard-admin"));
-    command.current_dir(common::template_path().parent().expect("workspace root"));
+    command.current_dir(
+        switchboard_testkit::template_path()
+            .parent()
+            .expect("workspace root"),
+    );
     command
 }
 
@@ -35,8 +37,8 @@ fn functions_lists_the_webhook_with_its_binary_and_trigger() {
 
 #[tokio::test]
 async fn local_stack_writes_one_resolved_environment_per_function() {
-    let sdk = common::moto_config().await;
-    let prefix = common::unique_prefix("cli");
+    let sdk = switchboard_testkit::moto_config().await;
+    let prefix = switchboard_testkit::unique_prefix("cli");
     let dir = std::env::temp_dir().join(format!("switchboard-{prefix}"));
     // As dev.sh runs it: the CloudFront distribution's URL has no local counterpart.
     let written = run(admin()

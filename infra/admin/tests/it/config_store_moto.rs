@@ -1,8 +1,6 @@
 //! The tenant config store against moto, in the ConfigTable that template.yaml declares, and the
 //! `seed` command on the demo seed file that `make dev` uses.
 
-mod common;
-
 use std::process::Command;
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -11,9 +9,9 @@ use switchboard_local_stack::LocalStack;
 use switchboard_shared::config::{ConfigStore, SeedFile, StoreError, TenantConfigSource, TenantId};
 
 async fn config_table(test: &str) -> (aws_config::SdkConfig, String) {
-    let sdk = common::moto_config().await;
-    let prefix = common::unique_prefix(&format!("cfg-{test}"));
-    let stack = LocalStack::create(&sdk, &prefix, common::template_path())
+    let sdk = switchboard_testkit::moto_config().await;
+    let prefix = switchboard_testkit::unique_prefix(&format!("cfg-{test}"));
+    let stack = LocalStack::create(&sdk, &prefix, switchboard_testkit::template_path())
         .await
         .expect("stack");
     let table = stack
@@ -269,7 +267,7 @@ async fn outbound_settings_round_trip_and_an_item_without_them_reads_as_the_defa
 
 #[tokio::test]
 async fn a_missing_table_is_a_retryable_error() {
-    let sdk = common::moto_config().await;
+    let sdk = switchboard_testkit::moto_config().await;
     let store = ConfigStore::new(
         switchboard_shared::aws::dynamodb_client(&sdk),
         "no-such-table",
@@ -284,7 +282,7 @@ async fn a_missing_table_is_a_retryable_error() {
 #[tokio::test]
 async fn the_seed_command_loads_the_demo_tenant_without_printing_secrets() {
     let (sdk, table) = config_table("seedcmd").await;
-    let demo = common::template_path()
+    let demo = switchboard_testkit::template_path()
         .parent()
         .unwrap()
         .join("infra/seed/demo.json");
