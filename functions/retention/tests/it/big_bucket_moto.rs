@@ -10,9 +10,9 @@
 //!
 //! moto stores about 200 objects a second on the build machine, so the kept objects are 10,000
 //! by default (SWITCHBOARD_BIG_BUCKET_OBJECTS sets another number; the counts do not change).
-//! `cargo test … --test big_bucket_moto -- --nocapture` prints the table in BENCHMARKS.md.
+//! `cargo test … --test it big_bucket_moto:: -- --nocapture` prints the table in BENCHMARKS.md.
 
-mod common;
+use crate::common;
 
 use common::{Stack, key, now};
 use switchboard_retention::budget::RequestBudget;

@@ -2,13 +2,10 @@
 //! template.yaml), tenants in its config table, objects in its bucket, and an S3 client that
 //! counts the requests the SDK really sends.
 
-#![allow(dead_code)] // each test file uses its own subset
-
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::SdkConfig;
 use aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_s3::config::{ConfigBag, Intercept, RequestChecksumCalculation, RuntimeComponents};
 use aws_sdk_s3::primitives::ByteStream;
@@ -19,27 +16,7 @@ use switchboard_local_stack::LocalStack;
 use switchboard_retention::settings::Settings;
 use switchboard_shared::config::{ConfigStore, SeedFile};
 
-pub fn template_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml")
-}
-
-/// The moto endpoint from the environment. These tests must never pass without it.
-pub async fn moto_config() -> SdkConfig {
-    match std::env::var("AWS_ENDPOINT_URL") {
-        Ok(url) if !url.is_empty() => {}
-        _ => panic!(
-            "AWS_ENDPOINT_URL is not set: this test needs moto. Run it through make test / \
-             infra/scripts/with-moto.sh -- cargo test -p switchboard-retention"
-        ),
-    }
-    aws_config::defaults(BehaviorVersion::latest()).load().await
-}
-
-/// A prefix no other test (or earlier run against the same moto) uses.
-pub fn unique_prefix(tag: &str) -> String {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    format!("{tag}-{}", &id[..10])
-}
+pub use switchboard_testkit::{moto_config, template_path, unique_prefix};
 
 /// The requests an S3 client sent, by operation (every attempt, retries included).
 #[derive(Debug, Clone, Default)]

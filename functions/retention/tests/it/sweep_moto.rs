@@ -2,7 +2,7 @@
 //! `infra/scripts/with-moto.sh -- cargo test -p switchboard-retention`): the real S3 adapter,
 //! the real config store, on the bucket and table that template.yaml declares.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

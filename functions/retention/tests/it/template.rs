@@ -64,7 +64,7 @@ fn the_function_is_an_arm64_al2023_cargo_lambda_binary_of_this_crate() {
         function["Metadata"]["BuildProperties"]["Binary"].as_str(),
         Some("retention")
     );
-    let manifest = include_str!("../Cargo.toml");
+    let manifest = include_str!("../../Cargo.toml");
     assert!(
         manifest.contains("name = \"switchboard-retention\"")
             && manifest.contains("name = \"retention\"")
