@@ -14,17 +14,7 @@ use switchboard_shared::media::link_keys::{LinkKeyCache, LinkKeysError, VerifyEr
 
 const REFRESH: Duration = Duration::from_secs(300);
 
-async fn sdk() -> aws_config::SdkConfig {
-    assert!(
-        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
-        "AWS_ENDPOINT_URL is not set: this test needs moto; run it through `make test`"
-    );
-    switchboard_shared::aws::load_sdk_config().await
-}
-
-fn unique(what: &str) -> String {
-    format!("{what}-{}", uuid::Uuid::new_v4().simple())
-}
+use switchboard_testkit::{moto_config as sdk, unique_prefix as unique};
 
 fn random_secret() -> String {
     format!(
