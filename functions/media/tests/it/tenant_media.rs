@@ -17,9 +17,6 @@ use http_body_util::BodyExt;
 use http_body_util::Full;
 use http_body_util::combinators::BoxBody;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use switchboard_media::enrich::Enricher;
 use switchboard_media::fetch::SafeFetcher;
 use switchboard_media::forward::MemoryEventQueue;
@@ -37,6 +34,7 @@ use switchboard_shared::state::delivery::MemoryDeliveryStatus;
 use switchboard_shared::state::idempotency::MemoryIdempotency;
 use switchboard_shared::state::names::{CachedName, DisplayNameCache, MemoryDisplayNames};
 use switchboard_shared::state::reply_map::{MemoryReplyIdMap, ReplyIdMap};
+use switchboard_testkit::media::{PDF, PNG};
 
 type Stage = MediaStage<
     MemoryConfigSource,
@@ -86,10 +84,6 @@ impl ReplyIdMap for Replies {
         self.map.reply_id(tenant, message_id, now).await
     }
 }
-
-const PNG: &[u8] =
-    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
-const PDF: &[u8] = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n";
 
 /// A body sent in chunks with no Content-Length: only counting while streaming can stop it.
 struct Chunked {
@@ -163,21 +157,7 @@ async fn serve(request: Request<Incoming>) -> Result<Reply, Infallible> {
 }
 
 async fn file_server() -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service_fn(serve))
-                    .await;
-            });
-        }
-    });
-    addr
+    switchboard_testkit::serve_loopback(serve).await
 }
 
 fn settings(allow: &str) -> Settings {

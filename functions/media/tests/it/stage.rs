@@ -17,9 +17,6 @@ use chrono::{TimeZone, Utc};
 use http::{Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use switchboard_media::enrich::Enricher;
 use switchboard_media::fetch::SafeFetcher;
 use switchboard_media::forward::MemoryEventQueue;
@@ -36,6 +33,7 @@ use switchboard_shared::state::delivery::MemoryDeliveryStatus;
 use switchboard_shared::state::idempotency::MemoryIdempotency;
 use switchboard_shared::state::names::MemoryDisplayNames;
 use switchboard_shared::state::reply_map::MemoryReplyIdMap;
+use switchboard_testkit::media::{PDF, PNG};
 
 type Stage = MediaStage<
     MemoryConfigSource,
@@ -46,10 +44,7 @@ type Stage = MediaStage<
     Enricher<MemoryDisplayNames, MemoryReplyIdMap, MemoryCredentials>,
 >;
 
-const PNG: &[u8] =
-    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 const OGG: &[u8] = b"OggS\0\x02\0\0\0\0\0\0\0\0\x01\x02\x03\x04";
-const PDF: &[u8] = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n";
 
 async fn serve(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = request.uri().path().to_owned();
@@ -97,21 +92,7 @@ async fn serve(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infa
 }
 
 async fn file_server() -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service_fn(serve))
-                    .await;
-            });
-        }
-    });
-    addr
+    switchboard_testkit::serve_loopback(serve).await
 }
 
 /// A PDF of `len` bytes (its head sniffs as a PDF), the same for a given length.
@@ -136,18 +117,8 @@ fn pdf_headers(length: u64) -> String {
 
 /// Behaviours no HTTP library would produce, written byte by byte. The path of the request
 /// line picks one.
-async fn misbehave(mut stream: tokio::net::TcpStream) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut request = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-        match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => request.extend_from_slice(&buf[..n]),
-        }
-    }
-    let text = String::from_utf8_lossy(&request).into_owned();
-    let path = text.split_whitespace().nth(1).unwrap_or("/").to_owned();
+async fn misbehave(path: String, mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
     let forever = || tokio::time::sleep(Duration::from_secs(3600));
     match path.as_str() {
         // The headers and the start of the body, then silence with the connection open.
@@ -215,17 +186,7 @@ async fn misbehave(mut stream: tokio::net::TcpStream) {
 }
 
 async fn raw_server() -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(misbehave(stream));
-        }
-    });
-    addr
+    switchboard_testkit::raw_loopback(misbehave).await
 }
 
 fn settings(allow: &str) -> Settings {

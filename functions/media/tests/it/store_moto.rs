@@ -8,13 +8,9 @@ use sha2::{Digest, Sha256};
 use switchboard_media::store::{MediaStore, PART_SIZE, S3MediaStore, Upload};
 
 async fn bucket() -> (aws_sdk_s3::Client, String) {
-    assert!(
-        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
-        "AWS_ENDPOINT_URL is not set: this test needs moto; run it through `make test`"
-    );
-    let sdk = switchboard_shared::aws::load_sdk_config().await;
+    let sdk = switchboard_testkit::moto_config().await;
     let client = switchboard_shared::aws::s3_client(&sdk);
-    let name = format!("media-store-{}", uuid::Uuid::new_v4().simple());
+    let name = switchboard_testkit::unique_prefix("media-store");
     let mut create = client.create_bucket().bucket(&name);
     if let Some(region) = sdk
         .region()
@@ -117,48 +113,31 @@ async fn an_aborted_upload_leaves_nothing() {
 /// Serves a PDF that promises two parts and sends one and a bit: `/short` then closes,
 /// `/drip` goes on a byte at a time for ever.
 async fn failing_server() -> std::net::SocketAddr {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut stream, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let drip = String::from_utf8_lossy(&request).contains("GET /drip ");
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/pdf\r\ncontent-length: {}\r\n\r\n",
-                    2 * PART_SIZE
-                );
-                let mut body = b"%PDF-1.4\n".to_vec();
-                body.resize(PART_SIZE + 1000, b'x');
-                if stream.write_all(head.as_bytes()).await.is_err()
-                    || stream.write_all(&body).await.is_err()
-                {
-                    return;
-                }
-                if !drip {
-                    return;
-                }
-                loop {
-                    if stream.write_all(b"x").await.is_err() {
-                        return;
-                    }
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                }
-            });
+    use tokio::io::AsyncWriteExt;
+    switchboard_testkit::raw_loopback(|path, mut stream| async move {
+        let drip = path == "/drip";
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/pdf\r\ncontent-length: {}\r\n\r\n",
+            2 * PART_SIZE
+        );
+        let mut body = b"%PDF-1.4\n".to_vec();
+        body.resize(PART_SIZE + 1000, b'x');
+        if stream.write_all(head.as_bytes()).await.is_err()
+            || stream.write_all(&body).await.is_err()
+        {
+            return;
         }
-    });
-    addr
+        if !drip {
+            return;
+        }
+        loop {
+            if stream.write_all(b"x").await.is_err() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    })
+    .await
 }
 
 #[tokio::test]

@@ -46,7 +46,7 @@ struct World {
 }
 
 async fn table(client: &aws_sdk_dynamodb::Client, prefix: &str) -> String {
-    let name = format!("{prefix}-{}", uuid::Uuid::new_v4().simple());
+    let name = switchboard_testkit::unique_prefix(prefix);
     switchboard_shared::tables::create_table(client, &name)
         .await
         .expect("create table");
@@ -55,11 +55,7 @@ async fn table(client: &aws_sdk_dynamodb::Client, prefix: &str) -> String {
 
 /// Tenant `acme` (look-ups on) and `quiet` (look-ups off), both served by the simulator.
 async fn world() -> World {
-    assert!(
-        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
-        "AWS_ENDPOINT_URL is not set: this test needs moto; run it through `make test`"
-    );
-    let sdk = switchboard_shared::aws::load_sdk_config().await;
+    let sdk = switchboard_testkit::moto_config().await;
     let dynamodb = switchboard_shared::aws::dynamodb_client(&sdk);
     let config_table = table(&dynamodb, "config").await;
     let state_table = table(&dynamodb, "state").await;
