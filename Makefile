@@ -25,7 +25,7 @@ fuzz:
 schemas:
 	SWITCHBOARD_UPDATE_SCHEMAS=1 cargo test -q -p switchboard-shared --test it schemas::
 	SWITCHBOARD_UPDATE_SCHEMAS=1 cargo test -q -p switchboard-webhook --test it golden::
-	SWITCHBOARD_UPDATE_SCHEMAS=1 cargo test -q -p switchboard-outbound --test golden
+	SWITCHBOARD_UPDATE_SCHEMAS=1 cargo test -q -p switchboard-outbound --test it golden::
 
 tools:
 	infra/scripts/install-tools.sh moto sam lambda arm64

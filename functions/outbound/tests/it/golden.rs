@@ -1,7 +1,7 @@
 //! The contract's golden `send_result` examples (`schemas/examples/send-result-*.json`) are what
 //! the outbound function really emits for the golden text command, accepted and refused, and
 //! they validate against the published schema. Regenerate after a deliberate change with
-//! `SWITCHBOARD_UPDATE_SCHEMAS=1 cargo test -p switchboard-outbound --test golden` (`make schemas`).
+//! `SWITCHBOARD_UPDATE_SCHEMAS=1 cargo test -p switchboard-outbound --test it golden::` (`make schemas`).
 
 use std::path::PathBuf;
 

@@ -15,20 +15,10 @@ use switchboard_shared::media::store::{MediaStore, Upload};
 use switchboard_shared::sqs::FifoMessage;
 use switchboard_shared::state::idempotency::{Claim, DynamoIdempotency, IdempotencyStore};
 
-async fn sdk() -> aws_config::SdkConfig {
-    assert!(
-        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
-        "AWS_ENDPOINT_URL is not set: this test needs moto; run it through infra/scripts/with-moto.sh"
-    );
-    switchboard_shared::aws::load_sdk_config().await
-}
+use switchboard_testkit::moto_config as sdk;
 
 fn unique(what: &str) -> String {
-    format!(
-        "outbound-{what}-{}-{}",
-        std::process::id(),
-        Utc::now().timestamp_micros()
-    )
+    switchboard_testkit::unique_prefix(&format!("outbound-{what}"))
 }
 
 async fn table(client: &aws_sdk_dynamodb::Client) -> String {

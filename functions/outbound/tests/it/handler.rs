@@ -79,28 +79,13 @@ fn seed(base: &str) -> Value {
 }
 
 async fn config_table() -> (aws_sdk_dynamodb::Client, String) {
-    assert!(
-        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
-        "AWS_ENDPOINT_URL is not set: this test needs moto; run it through infra/scripts/with-moto.sh"
-    );
-    let sdk = switchboard_shared::aws::load_sdk_config().await;
+    let sdk = switchboard_testkit::moto_config().await;
     let client = switchboard_shared::aws::dynamodb_client(&sdk);
-    let name = format!("config-{}", uuid_like());
+    let name = switchboard_testkit::unique_prefix("config");
     switchboard_shared::tables::create_table(&client, &name)
         .await
         .expect("create table");
     (client, name)
-}
-
-fn uuid_like() -> String {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "{}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst),
-        Utc::now().timestamp_micros()
-    )
 }
 
 fn settings(extra: &[(&str, &str)]) -> Settings {
@@ -753,7 +738,7 @@ async fn an_expired_token_is_refreshed_once_and_the_reply_sent_once() {
 
 /// A measurement, not part of `make test` (a thousand sends through the simulator take
 /// about 15 s): how many token requests 1,000 sends of one service cost in one warm container.
-/// Run: `infra/scripts/with-moto.sh -- cargo test -p switchboard-outbound --test handler -- --ignored --nocapture`.
+/// Run: `infra/scripts/with-moto.sh -- cargo test -p switchboard-outbound --test it handler:: -- --ignored --nocapture`.
 #[tokio::test]
 #[ignore]
 async fn token_requests_per_1000_sends() {
@@ -795,9 +780,7 @@ async fn token_requests_per_1000_sends() {
 
 // ---- Media URLs fetched first (`outbound.fetch_media_urls`) ----
 
-const PNG: &[u8] =
-    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
-const PDF: &[u8] = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n";
+use switchboard_testkit::media::{PDF, PNG};
 
 /// Requests per path, over all tests of this binary (each test uses its own path prefix).
 fn hits() -> &'static Mutex<HashMap<String, usize>> {
@@ -850,21 +833,7 @@ async fn serve(
 }
 
 async fn file_server() -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(
-                        hyper_util::rt::TokioIo::new(stream),
-                        hyper::service::service_fn(serve),
-                    )
-                    .await;
-            });
-        }
-    });
-    addr
+    switchboard_testkit::serve_loopback(serve).await
 }
 
 /// A harness whose demo tenant fetches media URLs (or not), with its media limited to 2048
