@@ -29,7 +29,7 @@ use switchboard_shared::deadline::Deadline;
 use switchboard_shared::sinch::callback::parse_callback;
 use switchboard_shared::sinch::signature::{self, SignatureHeaders};
 use switchboard_webhook::classify::classify;
-use switchboard_webhook::ingest::IngestMessage;
+use switchboard_webhook::ingest::{GroupKey, IngestMessage};
 use switchboard_webhook::memory::{MemoryIngestQueue, MemoryQuarantine};
 use switchboard_webhook::settings::Settings;
 use switchboard_webhook::{MemoryWebhook, Webhook, WebhookRequest};
@@ -139,7 +139,7 @@ fn webhook_work(fixture: &Fixture) -> IngestMessage {
     .expect("verifies");
     let callback = parse_callback(&fixture.body).expect("parses");
     let event = classify(TENANT, SERVICE, &callback, &fixture.body, fixture.now);
-    IngestMessage::new(&event).expect("serializes")
+    IngestMessage::new(&event, &GroupKey::new(b"bench-secret")).expect("serializes")
 }
 
 fn demo_tenant() -> TenantConfig {

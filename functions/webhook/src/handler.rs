@@ -23,7 +23,7 @@ use switchboard_shared::sinch::signature::{self, SignatureHeaders};
 use tracing::{info, warn};
 
 use crate::classify::{classify, kept_in_s3};
-use crate::ingest::{IngestError, IngestMessage, IngestQueue};
+use crate::ingest::{GroupKey, IngestError, IngestMessage, IngestQueue};
 use crate::quarantine::Quarantine;
 use crate::route::{RouteError, ServiceSelector, parse_path};
 use crate::settings::Settings;
@@ -318,12 +318,21 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
                 .await?;
             event.raw_callback_s3_key = Some(key);
         }
-        let message = match IngestMessage::new(&event) {
+        let group_key = GroupKey::of_service(service);
+        let message = match IngestMessage::new(&event, &group_key) {
             Ok(message) => message,
             // Too large for SQS, or not serializable: keep the callback, queue a pointer.
             Err(err) => {
                 return self
-                    .queue_pointer(request, &tenant, event, &callback, &err.to_string(), now)
+                    .queue_pointer(
+                        request,
+                        &tenant,
+                        &group_key,
+                        event,
+                        &callback,
+                        &err.to_string(),
+                        now,
+                    )
                     .await;
             }
         };
@@ -335,17 +344,27 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
             )),
             // SQS refused this message for good: keep the callback, try a pointer instead.
             Err(err) => {
-                self.queue_pointer(request, &tenant, event, &callback, &err.to_string(), now)
-                    .await
+                self.queue_pointer(
+                    request,
+                    &tenant,
+                    &group_key,
+                    event,
+                    &callback,
+                    &err.to_string(),
+                    now,
+                )
+                .await
             }
         }
     }
 
     /// Keeps the callback in S3 and queues an event that points to it.
+    #[allow(clippy::too_many_arguments)]
     async fn queue_pointer(
         &self,
         request: &WebhookRequest<'_>,
         tenant: &TenantConfig,
+        group_key: &GroupKey<'_>,
         event: InboundEvent,
         callback: &Callback,
         why: &str,
@@ -355,7 +374,7 @@ impl<C: TenantConfigSource, Q: IngestQueue, R: Quarantine> Webhook<C, Q, R> {
         warn!(tenant = %tenant.id, %key, why, "event cannot travel whole; callback kept in S3");
         let service = event.service.clone();
         let event_id = event.event_id.clone();
-        let pointer = IngestMessage::new(&kept_in_s3(event, callback, why, key))
+        let pointer = IngestMessage::new(&kept_in_s3(event, callback, why, key), group_key)
             .map_err(|err| Refused::retry_later(Refusal::QueueUnavailable, err.to_string()))?;
         self.send(request, &pointer)
             .await

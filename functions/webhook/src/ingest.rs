@@ -25,10 +25,60 @@ fn is_group_id_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c.is_ascii_punctuation()
 }
 
+/// The key that turns customer identifiers into group ids: the current `webhook_secret` of the
+/// messaging service that received the callback (a secret the webhook already holds, per tenant
+/// and service, never in the template; rotated with the secret). The same identity under the
+/// same key always gives the same group, so a customer's events stay in order; without the key
+/// a group id cannot be linked to a phone number (which could otherwise be guessed by hashing
+/// every number). When the key changes (a secret rotation, step 1), new events of a customer
+/// go to a new group: only the order between events already queued under the old group and the
+/// first ones under the new one is lost, for the few seconds they are in flight together.
+pub struct GroupKey<'a>(&'a [u8]);
+
+impl<'a> GroupKey<'a> {
+    pub const fn new(secret: &'a [u8]) -> GroupKey<'a> {
+        GroupKey(secret)
+    }
+
+    /// The service's current webhook secret.
+    pub fn of_service(service: &'a switchboard_shared::config::MessagingService) -> GroupKey<'a> {
+        use secrecy::ExposeSecret;
+        GroupKey(service.webhook_secret.expose_secret().as_bytes())
+    }
+
+    /// HMAC-SHA256 (RFC 2104) of `message` under the key, in hex, cut to 128 bits.
+    fn digest(&self, message: &[u8]) -> String {
+        hex::encode(&hmac_sha256(self.0, message)[..16])
+    }
+}
+
+/// HMAC-SHA256 (RFC 2104), on the SHA-256 the crate already has.
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    const BLOCK: usize = 64;
+    let mut block = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let pad = |byte: u8| block.map(|k| k ^ byte);
+    let inner = Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(message)
+        .finalize();
+    Sha256::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize()
+        .into()
+}
+
 /// Events of one conversation share a group so they stay in order; without a conversation
-/// (DISPATCH mode) the customer's channel identity plays that part; callbacks about neither
-/// (channel events, contact notifications) are ordered per app.
-pub fn group_id(event: &InboundEvent) -> String {
+/// (DISPATCH mode) the customer's channel identity plays that part, as a keyed digest
+/// (`{tenant}/i/{channel}/{32 hex}`: never the phone number itself); callbacks about neither
+/// (channel events, contact notifications) are ordered per app. Sinch's conversation and app
+/// ids name no customer and stay as they are.
+pub fn group_id(event: &InboundEvent, key: &GroupKey<'_>) -> String {
     let scope = if let Some(conversation) = &event.conversation_id {
         format!("c/{conversation}")
     } else if let (Some(channel), Some(identity)) = (
@@ -38,7 +88,14 @@ pub fn group_id(event: &InboundEvent) -> String {
             .as_ref()
             .and_then(|c| c.channel_identity.as_ref()),
     ) {
-        format!("i/{channel}/{identity}")
+        // Tenant and channel are bound into the digest too, each field length-prefixed.
+        let channel = channel.to_string();
+        let mut message = b"switchboard group id v1".to_vec();
+        for field in [event.tenant.as_str(), channel.as_str(), identity.as_str()] {
+            message.extend_from_slice(&(field.len() as u64).to_be_bytes());
+            message.extend_from_slice(field.as_bytes());
+        }
+        format!("i/{channel}/{}", key.digest(&message))
     } else {
         format!("a/{}", event.app_id)
     };
@@ -46,9 +103,8 @@ pub fn group_id(event: &InboundEvent) -> String {
     if candidate.len() <= 128 && candidate.chars().all(is_group_id_char) {
         candidate
     } else {
-        // Identities are channel-defined; hash any that SQS would refuse, deterministically.
-        let digest = hex::encode(Sha256::digest(scope.as_bytes()));
-        format!("{}/h/{}", event.tenant, &digest[..40])
+        // Ids SQS would refuse (Sinch's ids are channel-defined): keyed too, deterministically.
+        format!("{}/h/{}", event.tenant, key.digest(scope.as_bytes()))
     }
 }
 
@@ -87,13 +143,14 @@ impl From<MessageError> for IngestError {
 }
 
 impl IngestMessage {
-    pub fn new(event: &InboundEvent) -> Result<IngestMessage, IngestError> {
+    /// `key`: the group key of the service that received the callback ([`GroupKey`]).
+    pub fn new(event: &InboundEvent, key: &GroupKey<'_>) -> Result<IngestMessage, IngestError> {
         let kind = event.body.kind();
         // The event id is derived from the callback's identity: SQS drops a second message
         // with the same id within its 5-minute window; the media stage de-duplicates beyond.
         let built = FifoMessage::json(
             event,
-            group_id(event),
+            group_id(event, key),
             event.event_id.clone(),
             &[("kind", kind), ("tenant", &event.tenant)],
         )?;
@@ -146,5 +203,30 @@ impl IngestQueue for SqsIngestQueue {
         send_fifo(&self.client, &self.queue_url, &message.fifo())
             .await
             .map_err(IngestError::Queue)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hmac::{Hmac, KeyInit, Mac};
+
+    use super::*;
+
+    #[test]
+    fn the_digest_is_hmac_sha256() {
+        // RFC 4231, test case 2.
+        assert_eq!(
+            hex::encode(hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        // And the hmac crate, for keys shorter and longer than a block.
+        for key in [&b""[..], b"k", &[7u8; 64], &[9u8; 65], &[1u8; 200]] {
+            let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap();
+            mac.update(b"acme/SMS/46700000001");
+            assert_eq!(
+                hmac_sha256(key, b"acme/SMS/46700000001").as_slice(),
+                mac.finalize().into_bytes().as_slice()
+            );
+        }
     }
 }

@@ -7,7 +7,10 @@ use switchboard_shared::contract::{
 };
 use switchboard_shared::sinch::callback::parse_callback;
 use switchboard_webhook::classify::{classify, event_id};
-use switchboard_webhook::ingest::{IngestMessage, group_id};
+use switchboard_webhook::ingest::{GroupKey, IngestMessage, group_id};
+
+/// The group key of the tests (a service's webhook secret in the function).
+const KEY: GroupKey<'static> = GroupKey::new(b"demo-webhook-secret");
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!(
@@ -82,7 +85,7 @@ fn whatsapp_text_with_quote_and_metadata() {
             .timestamp_subsec_micros(),
         993_024
     );
-    assert_eq!(group_id(&event), "acme/c/01EQ8172WMDB8008EFT4M30481");
+    assert_eq!(group_id(&event, &KEY), "acme/c/01EQ8172WMDB8008EFT4M30481");
 }
 
 #[test]
@@ -169,7 +172,7 @@ fn delivery_report_keeps_status_and_reason() {
         Some("OUTSIDE_ALLOWED_SENDING_WINDOW")
     );
     assert_eq!(reason.sub_code.as_deref(), Some("UNSPECIFIED_SUB_CODE"));
-    assert_eq!(group_id(&event), "acme/c/01EQBCFQR3EGE60P42H6H1117J");
+    assert_eq!(group_id(&event, &KEY), "acme/c/01EQBCFQR3EGE60P42H6H1117J");
 }
 
 #[test]
@@ -180,7 +183,12 @@ fn contact_events_consent_and_channel_events() {
     };
     assert_eq!(contact_event.event_type, ContactEventType::Typing);
     // No conversation id on this example: ordered by the customer's identity instead.
-    assert_eq!(group_id(&composing), "acme/i/RCS/123456789");
+    let group = group_id(&composing, &KEY);
+    assert!(group.starts_with("acme/i/RCS/"), "{group}");
+    assert!(
+        !group.contains("123456789"),
+        "never the identity itself: {group}"
+    );
 
     let EventBody::ContactEvent { contact_event } = event("event_messenger_reaction").body else {
         panic!()
@@ -264,24 +272,41 @@ fn dispatch_mode_groups_by_channel_identity() {
     let event = event_of(body);
     assert_eq!(event.conversation_id, None);
     assert_eq!(event.contact.as_ref().unwrap().id, None);
-    assert_eq!(group_id(&event), "acme/i/SMS/46700000001");
+    let group = group_id(&event, &KEY);
+    assert!(group.starts_with("acme/i/SMS/"), "{group}");
+    assert_eq!(group.len(), "acme/i/SMS/".len() + 32, "{group}");
+    assert!(
+        !group.contains("46700000001"),
+        "never the phone number: {group}"
+    );
+    // Stable under one key (the customer's events stay in order), another under another key.
+    assert_eq!(group, group_id(&event_of(body), &KEY));
+    assert_ne!(group, group_id(&event, &GroupKey::new(b"rotated-secret")));
 }
 
 #[test]
 fn group_ids_sqs_would_refuse_are_hashed_deterministically() {
+    // An identity SQS would refuse is digested like any other.
     let body = "{\"app_id\":\"01APP\",\"project_id\":\"p\",\"message\":{\"id\":\"01M\",\"contact_message\":{\"text_message\":{\"text\":\"hi\"}},\"channel_identity\":{\"channel\":\"LINE\",\"identity\":\"名前 with spaces\"}}}";
     let event = event_of(body.as_bytes());
-    let group = group_id(&event);
+    let group = group_id(&event, &KEY);
     assert!(
-        group.starts_with("acme/h/") && group.len() <= 128,
+        group.starts_with("acme/i/LINE/") && group.len() <= 128,
         "{group}"
+    );
+    // A conversation id SQS would refuse is keyed and hashed.
+    let odd = "{\"app_id\":\"01APP\",\"project_id\":\"p\",\"message\":{\"id\":\"01M\",\"contact_message\":{\"text_message\":{\"text\":\"hi\"}},\"conversation_id\":\"名前 with spaces\"}}";
+    let hashed = group_id(&event_of(odd.as_bytes()), &KEY);
+    assert!(
+        hashed.starts_with("acme/h/") && hashed.len() <= 128,
+        "{hashed}"
     );
     assert!(
         group
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c.is_ascii_punctuation())
     );
-    assert_eq!(group, group_id(&event_of(body.as_bytes())));
+    assert_eq!(group, group_id(&event_of(body.as_bytes()), &KEY));
 }
 
 #[test]
@@ -340,7 +365,7 @@ fn event_ids_are_stable_per_callback_and_distinct_across_callbacks() {
 #[test]
 fn the_ingest_message_is_the_event_with_its_routing() {
     let event = event("mo_whatsapp_text_reply_to");
-    let message = IngestMessage::new(&event).unwrap();
+    let message = IngestMessage::new(&event, &KEY).unwrap();
     assert_eq!(message.deduplication_id, event.event_id);
     assert_eq!(message.kind, "message");
     let round_trip: InboundEvent = serde_json::from_str(&message.body).unwrap();
@@ -357,7 +382,7 @@ fn an_event_over_the_sqs_limit_is_refused_by_the_ingest_message_and_replaced_by_
         "contact_message": {"fallback_message": {"raw_message": raw}}}})
     .to_string();
     let event = event_of(body.as_bytes());
-    let Err(IngestError::TooLarge { bytes }) = IngestMessage::new(&event) else {
+    let Err(IngestError::TooLarge { bytes }) = IngestMessage::new(&event, &KEY) else {
         panic!("should be too large")
     };
     assert!(bytes > MAX_MESSAGE_BYTES);
@@ -369,7 +394,7 @@ fn an_event_over_the_sqs_limit_is_refused_by_the_ingest_message_and_replaced_by_
         "too large",
         "quarantine/acme/x.bin".into(),
     );
-    let message = IngestMessage::new(&pointer).expect("the pointer fits");
+    let message = IngestMessage::new(&pointer, &KEY).expect("the pointer fits");
     assert!(message.body.len() < 4096);
     assert_eq!(
         pointer.event_id, event.event_id,

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use serde_json::{Map, Value};
 use switchboard_shared::sinch::callback::parse_callback;
 use switchboard_webhook::classify::classify;
-use switchboard_webhook::ingest::IngestMessage;
+use switchboard_webhook::ingest::{GroupKey, IngestMessage};
 use switchboard_webhook::route::parse_path;
 
 /// Keys Sinch callbacks use, so generated documents reach the typed paths, not only `Unknown`.
@@ -124,7 +124,7 @@ proptest! {
         let errors: Vec<String> = validator().iter_errors(&json).map(|e| e.to_string()).collect();
         prop_assert!(errors.is_empty(), "{errors:?} for {}", String::from_utf8_lossy(&body));
 
-        let message = IngestMessage::new(&event).unwrap();
+        let message = IngestMessage::new(&event, &GroupKey::new(b"secret")).unwrap();
         prop_assert!(message.group_id.len() <= 128);
         prop_assert!(message.group_id.chars().all(|c| c.is_ascii_alphanumeric() || c.is_ascii_punctuation()));
         prop_assert_eq!(message.deduplication_id.len(), 32);
