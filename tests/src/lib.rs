@@ -87,7 +87,9 @@ pub fn unique_prefix(test: &str) -> String {
 }
 
 /// Two tenants: `acme` (secrets SECRET and PREVIOUS_SECRET, apps APP and OTHER_APP on two
-/// services) and `globex` (OTHER_TENANT_SECRET).
+/// services; its contact center is moto's one sender, so commands put through moto are its)
+/// and `globex` (OTHER_TENANT_SECRET; its contact center is another principal, so a command
+/// for globex put through moto comes from a stranger).
 pub fn seed_json() -> String {
     serde_json::json!({ "tenants": [
         { "id": "acme",
@@ -98,8 +100,10 @@ pub fn seed_json() -> String {
             { "name": "us", "region": "us", "project_id": "p-acme-us", "app_ids": [OTHER_APP],
               "access_key_id": "k2", "access_key_secret": "ks2", "webhook_secret": "e2e-us-secret" }
           ],
+          "contact_center": { "sender_ids": [switchboard_shared::config::contact_center::MOTO_SENDER_ID] },
           "queues": [ { "address": format!("{APP}@whatsapp.sinchconversation.com"), "service": "main" } ] },
         { "id": "globex",
+          "contact_center": { "sender_ids": ["AROAGLOBEXCONTACTCENTER"] },
           "services": [ { "name": "main", "region": "eu", "project_id": "p-globex", "app_ids": ["01GLOBEXAPP000000000000000"],
               "access_key_id": "k3", "access_key_secret": "ks3", "webhook_secret": OTHER_TENANT_SECRET } ] }
     ]})

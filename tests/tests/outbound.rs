@@ -3,7 +3,8 @@
 //! emulator, the Sinch simulator standing in
 //! for Sinch (tokens checked against the config table's access keys), an attachment by S3 key
 //! checked in the stack's bucket, and one `send_result` per command on `events.fifo`, in the
-//! command's message group; the same command put again is answered again and not sent again.
+//! command's message group; the same command put again is answered again and not sent again;
+//! a command for another tenant, whose contact center is not the sender, is not sent at all.
 
 use std::time::Duration;
 
@@ -158,4 +159,42 @@ async fn commands_on_the_replies_queue_reach_sinch_once_and_results_reach_the_ev
     assert_eq!(again[0].0, results[0].0, "the same send_result");
     assert_eq!(sim.simulator.count("/messages:send"), 2, "sent once");
     assert_eq!(sim.simulator.count("/oauth2/token"), 1, "one token");
+
+    // A command for globex put by acme's contact center (moto's one sender, which globex does
+    // not name): not sent, not answered on any events queue, and done (not retried).
+    let stranger = serde_json::json!({
+        "schema_version": 1, "reply_id": "e2e-stranger-1", "tenant": "globex",
+        "queue_address": "01GLOBEXAPP000000000000000@whatsapp.sinchconversation.com",
+        "recipient": {"identity": "46712312399"},
+        "message": {"text_message": {"text": "sent as someone else"}}
+    })
+    .to_string();
+    put(&sqs, replies, &stranger, "d-stranger").await;
+    let answered = wait_for(&sqs, events, 1, Duration::from_secs(10)).await;
+    assert!(
+        answered.is_empty(),
+        "nothing about globex reaches anyone: {answered:?}"
+    );
+    assert_eq!(
+        sim.simulator.count("/messages:send"),
+        2,
+        "globex's Sinch untouched"
+    );
+    let left = sqs
+        .get_queue_attributes()
+        .queue_url(replies)
+        .attribute_names(
+            aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+        )
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .expect("replies queue attributes")
+        .attributes
+        .unwrap_or_default();
+    let waiting: u64 = left.values().map(|v| v.parse::<u64>().unwrap_or(0)).sum();
+    assert_eq!(
+        waiting, 0,
+        "the refused command is done, not retried into the DLQ"
+    );
 }
