@@ -143,6 +143,10 @@ pub mod codes {
     pub const NO_CREDENTIALS: &str = "NO_CREDENTIALS";
     pub const MEDIA_NOT_FOUND: &str = "MEDIA_NOT_FOUND";
     pub const MEDIA_EXPIRED: &str = "MEDIA_EXPIRED";
+    /// An attachment's key is dated more than a day after the invocation's day (UTC).
+    pub const MEDIA_DATE_IN_FUTURE: &str = "MEDIA_DATE_IN_FUTURE";
+    /// An attachment's stored Content-Type is not one of the tenant's `media.allowed_types`.
+    pub const MEDIA_TYPE_NOT_ALLOWED: &str = "MEDIA_TYPE_NOT_ALLOWED";
     pub const PUBLIC_MEDIA_NOT_CONFIGURED: &str = "PUBLIC_MEDIA_NOT_CONFIGURED";
     /// A media URL the tenant has fetched first could not be, for good (404, blocked address,
     /// too large, a type not accepted, a host off the tenant's list).
@@ -420,7 +424,8 @@ where
             // URL with it, maybe before the channel fetched it. (A retention of 0 days keeps
             // nothing by choice: the attachment lives until that run.)
             let days = tenant.retention.public_attachment_days;
-            if let Some(day) = expiry::key_day(key)
+            let day = expiry::key_day(key);
+            if let Some(day) = day
                 && days > 0
                 && expiry::is_expired(day, days, now)
             {
@@ -434,8 +439,26 @@ where
                     ),
                 );
             }
-            match self.objects.head(key).await {
-                Ok(Some(_)) => {}
+            // Retention counts from the key's day: a key dated ahead would keep a public file
+            // (and its URL) alive past the tenant's retention, up to the bucket's backstop.
+            // One day ahead is allowed for clocks on either side of midnight (UTC).
+            if let Some(day) = day
+                && day > now.date_naive() + chrono::Days::new(MAX_DAYS_AHEAD)
+            {
+                return fail(
+                    named,
+                    codes::MEDIA_DATE_IN_FUTURE,
+                    None,
+                    format!(
+                        "s3_key '{key}': dated {day}, more than {MAX_DAYS_AHEAD} day after today \
+                         ({}, UTC); put attachments under today's date, from which retention \
+                         counts",
+                        now.date_naive()
+                    ),
+                );
+            }
+            let info = match self.objects.head(key).await {
+                Ok(Some(info)) => info,
                 Ok(None) => {
                     return fail(
                         named,
@@ -453,6 +476,30 @@ where
                         format!("s3_key '{key}': {err}"),
                     );
                 }
+            };
+            // The stored Content-Type is what the public URL serves, and what the channels
+            // render: it must be one the tenant accepts (`media.allowed_types`, never HTML, SVG
+            // or script, whatever the list says).
+            let stored_type = info
+                .content_type
+                .as_deref()
+                .map(|t| t.split(';').next().unwrap_or_default().trim())
+                .unwrap_or_default();
+            if !tenant.media.allows_type(stored_type) {
+                let shown = if stored_type.is_empty() {
+                    "no Content-Type".to_owned()
+                } else {
+                    format!("Content-Type {:?}", truncate(stored_type, 100))
+                };
+                return fail(
+                    named,
+                    codes::MEDIA_TYPE_NOT_ALLOWED,
+                    None,
+                    format!(
+                        "s3_key '{key}': stored with {shown}, which is not one of the tenant's \
+                         media.allowed_types; upload it with its real type"
+                    ),
+                );
             }
             let Some(url) = public_url(base, key) else {
                 return fail(
@@ -746,6 +793,10 @@ fn result_message_for(
         &[("kind", "send_result"), ("tenant", tenant)],
     )
 }
+
+/// How many days after the invocation's day (UTC) an attachment's key may be dated: one, for
+/// a contact center whose clock is past midnight before ours (or a few seconds ahead).
+const MAX_DAYS_AHEAD: u64 = 1;
 
 /// A failure's message is for people: long enough for any field path and problem, short enough
 /// that a command quoting a huge value cannot make its result too large for SQS.

@@ -356,3 +356,75 @@ impl Tap for Value {
         self
     }
 }
+
+fn media_command(key: &str) -> String {
+    json!({
+        "schema_version": 1, "reply_id": key, "tenant": "victim",
+        "queue_address": format!("{VICTIM_APP}@whatsapp.sinchconversation.com"),
+        "recipient": { "identity": "46732001122" },
+        "message": { "media_message": { "s3_key": key } }
+    })
+    .to_string()
+}
+
+/// The failed result's code and message for a media command whose object is stored with
+/// `content_type` (`None`: no such object).
+async fn attachment(day: &str, content_type: Option<&str>) -> (String, String) {
+    let mut victim = tenant("victim", VICTIM_APP, json!({ "sender_ids": [VICTIM_ROLE] }));
+    victim["media"] = json!({ "allowed_types": ["image/*", "application/pdf"] });
+    let outbound = outbound_with(&[victim]);
+    let key = format!("outbound/victim/{day}/0123456789abcdef0123456789abcdef/file.bin");
+    if let Some(content_type) = content_type {
+        outbound.objects().insert(&key, content_type, 10);
+    }
+    let outcome = handle(&outbound, &media_command(&key), Some(VICTIM_ROLE))
+        .await
+        .unwrap();
+    let Outcome::Failed { code, .. } = outcome else {
+        panic!("{outcome:?}");
+    };
+    let sent = outbound.queue().sent();
+    let body: Value = serde_json::from_str(&sent[0].message.body).unwrap();
+    (
+        code,
+        body["send_result"]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn an_attachment_dated_more_than_a_day_ahead_is_refused() {
+    // The invocation's day is 2026-12-01: tomorrow passes this check (and fails on its type).
+    let (code, _) = attachment("2026-12-02", Some("text/html")).await;
+    assert_eq!(code, "MEDIA_TYPE_NOT_ALLOWED");
+    for day in ["2026-12-03", "2027-12-01"] {
+        let (code, message) = attachment(day, Some("image/png")).await;
+        assert_eq!(code, "MEDIA_DATE_IN_FUTURE", "{day}");
+        assert!(
+            message.contains(day) && message.contains("2026-12-01"),
+            "{message}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_attachment_stored_with_a_type_the_tenant_does_not_accept_is_refused_naming_it() {
+    for (stored, shown) in [
+        ("text/html", "\"text/html\""),
+        ("image/svg+xml", "\"image/svg+xml\""),
+        ("video/mp4", "\"video/mp4\""),
+        ("application/octet-stream", "\"application/octet-stream\""),
+        ("", "no Content-Type"),
+    ] {
+        let (code, message) = attachment("2026-12-01", Some(stored)).await;
+        assert_eq!(code, "MEDIA_TYPE_NOT_ALLOWED", "{stored}");
+        assert!(
+            message.contains(shown) && message.contains("media.allowed_types"),
+            "{message}"
+        );
+    }
+    let (code, _) = attachment("2026-12-01", None).await;
+    assert_eq!(code, "MEDIA_NOT_FOUND");
+}
