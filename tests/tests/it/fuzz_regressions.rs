@@ -5,13 +5,13 @@
 //! fuzzer is known to reach past the signature.
 
 #[allow(dead_code)]
-#[path = "../../fuzz/src/callback_parser.rs"]
+#[path = "../../../fuzz/src/callback_parser.rs"]
 mod callback_parser;
 #[allow(dead_code)]
-#[path = "../../fuzz/src/signature_headers.rs"]
+#[path = "../../../fuzz/src/signature_headers.rs"]
 mod signature_headers;
 #[allow(dead_code)]
-#[path = "../../fuzz/src/webhook_request.rs"]
+#[path = "../../../fuzz/src/webhook_request.rs"]
 mod webhook_request;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};

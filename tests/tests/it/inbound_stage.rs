@@ -147,7 +147,7 @@ async fn the_agent_link_of_a_stored_image_returns_its_exact_bytes() {
             .map(|(_, v)| v.clone())
     };
     assert_eq!(status, 302);
-    assert_eq!(header("cache-control").as_deref(), Some("no-store"));
+    assert_eq!(header("cache-control").as_deref(), Some("private, no-store"));
     let location = header("location").expect("a Location");
     let (status, body, headers) = switchboard_e2e::simulator::http_call("GET", &location, b"", &[]);
     assert_eq!(status, 200);
