@@ -180,6 +180,7 @@ async fn forward(stage: &Stage, body: &str) -> String {
                 body,
                 group_id: "g",
                 message_id: "m1",
+                sender_id: None,
             },
             &Invocation::new(
                 now,

@@ -318,6 +318,7 @@ async fn handle_within(
                 body,
                 group_id: "acme/c/01CONV",
                 message_id: "m1",
+                sender_id: None,
             },
             &Invocation::new(now, deadline),
         )

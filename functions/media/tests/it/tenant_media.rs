@@ -260,6 +260,7 @@ async fn handle(
                 body,
                 group_id: "acme/c/01CONV",
                 message_id: "m1",
+                sender_id: None,
             },
             &Invocation::new(
                 now(),
