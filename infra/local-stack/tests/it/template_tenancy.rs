@@ -36,7 +36,7 @@ fn tagged<'a>(value: &'a Value, tag: &str) -> Option<&'a Value> {
 
 /// A statement, or the statement inside `!If [condition, statement, !Ref AWS::NoValue]` with its
 /// condition's name.
-fn unconditional<'a>(value: &'a Value) -> (Option<String>, Option<&'a Value>) {
+fn unconditional(value: &Value) -> (Option<String>, Option<&Value>) {
     match tagged(value, "If") {
         Some(Value::Sequence(parts)) if parts.len() == 3 => {
             let condition = parts[0].as_str().map(str::to_owned);
