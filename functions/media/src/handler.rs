@@ -9,8 +9,13 @@
 //!    tenant's media settings (size, types, hosts), and within the invocation's deadline less
 //!    [`FORWARD_RESERVE`]: a download still running then is cut off (a transient failure; no
 //!    partial file is stored), so the record fails in time to release its claim and answer;
-//! 5. the event goes to its queue (the queue's target from the config, or `events.fifo`) in
-//!    the same message group, with the `event_id` as the de-duplication id;
+//! 5. the event goes to its queue in the same message group, with the `event_id` as the
+//!    de-duplication id. Where is decided first, as soon as the tenant's config is read and
+//!    before anything else moves ([`StackQueues::resolve`], as in the outbound function): the
+//!    queue's own `target_queue_url`, else the tenant's
+//!    `contact_center.default_target_queue_url`, else `events.fifo`. A refused target (not an
+//!    SQS FIFO queue URL, loopback in a deployment, one of the stack's own queues) fails the
+//!    record transiently ([`StageError::Target`] says why);
 //! 6. the claim is completed. Only then is the record done (the batch runner reports it so).
 //!
 //! Every step runs under the [`Invocation`]: one clock reading for claims, keys and expiry, and
@@ -24,7 +29,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use switchboard_shared::config::{
-    ConfigCache, MediaSettings, Retention, TenantConfig, TenantConfigSource, TenantId,
+    ConfigCache, MediaSettings, Retention, StackQueues, TargetError, TenantConfig,
+    TenantConfigSource, TenantId,
 };
 use switchboard_shared::contract::{EventBody, InboundEvent, MediaStatus};
 use switchboard_shared::deadline::Deadline;
@@ -33,7 +39,7 @@ use switchboard_shared::kit::Invocation;
 use switchboard_shared::sqs::{FifoMessage, MessageError};
 use switchboard_shared::state::delivery::{Decision, DeliveryStatusStore};
 use switchboard_shared::state::idempotency::{Claim, IdempotencyStore};
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use crate::enrich::Enrich;
 use crate::fetch::{FetchError, SafeFetcher};
@@ -83,6 +89,20 @@ pub enum StageError {
     Queue(#[from] switchboard_shared::error::AwsError),
     #[error("media link keys: {0}")]
     Links(#[from] switchboard_shared::media::link_keys::LinkKeysError),
+    /// The tenant's target for the event is refused (not an SQS FIFO queue URL, on loopback in
+    /// a deployment, or one of the stack's own queues): a config error.
+    ///
+    /// Transient, although a retry cannot fix it, because every other answer loses or leaks the
+    /// event: permanent would count the record done with the event sent nowhere (the outbound
+    /// function can refuse a command, whose sender still has it; an inbound event exists only
+    /// on `ingest.fifo`), and forwarding to `events.fifo` instead could hand it to a contact
+    /// center that is not the tenant's. Failing the record keeps it on `ingest.fifo`, its
+    /// conversation held in order behind it; after the queue's `maxReceiveCount` it moves to the
+    /// ingest dead-letter queue (alarmed), from which it is redriven once the config is fixed.
+    /// It is checked before any media is fetched or any status moved, so each retry costs one
+    /// config read (cached) and the claim.
+    #[error(transparent)]
+    Target(TargetError),
     /// The event cannot become a message SQS accepts (too large once enriched).
     #[error("the event cannot be forwarded: {0}")]
     Unsendable(#[from] MessageError),
@@ -97,7 +117,7 @@ impl Classify for StageError {
             StageError::Config(_) => Retry::Permanent,
             StageError::Queue(err) => err.retry,
             StageError::Links(err) => err.retry(),
-            StageError::Busy(_) | StageError::Media(_) => Retry::Retryable,
+            StageError::Busy(_) | StageError::Media(_) | StageError::Target(_) => Retry::Retryable,
         }
     }
 }
@@ -121,6 +141,9 @@ pub struct MediaStage<C, I, D, S, Q, E> {
     settings: Settings,
     /// Agents' links for stored items (`url`, `url_expires_at`); none: those stay empty.
     links: Option<MediaLinks>,
+    /// The stack's queues: where events go when a tenant names no target, and which targets
+    /// are refused.
+    stack: StackQueues,
     /// Who this worker is, in idempotency claims.
     worker: String,
 }
@@ -153,6 +176,7 @@ where
             queue,
             fetcher,
             enricher,
+            stack: StackQueues::new(&settings.events_queue_url),
             settings,
             links: None,
             worker: uuid::Uuid::new_v4().to_string(),
@@ -253,6 +277,22 @@ where
             }
             Err(err) => return Err(err),
         };
+        // Where the event goes, before anything moves: a refused target fails the record before
+        // a status advances or a byte of media is fetched.
+        let queue_url = self
+            .stack
+            .resolve(tenant.as_deref(), event.queue_address.as_ref())
+            .map_err(|err| {
+                error!(
+                    metric = "event_target_refused",
+                    tenant = %err.tenant,
+                    %event_id,
+                    field = %err.field,
+                    problem = %err.problem,
+                    "the tenant's target queue is refused (config error): the event stays on ingest.fifo and, after its receives, goes to the ingest dead-letter queue; fix the tenant's config, then redrive"
+                );
+                StageError::Target(err)
+            })?;
         // Before the delivery status moves: a failure here (the reply map) must leave the
         // status where it was, or the retry would find its own report stale.
         self.enricher
@@ -331,7 +371,6 @@ where
                 }
             }
         }
-        let queue_url = self.target_queue(&event, tenant.as_deref());
         let message = FifoMessage::json(
             &event,
             group_id,
@@ -363,18 +402,6 @@ where
             return Ok(None);
         };
         Ok(self.config.tenant(&tenant_id).await?)
-    }
-
-    /// The queue's own target when the config names one, else the events queue.
-    fn target_queue(&self, event: &InboundEvent, tenant: Option<&TenantConfig>) -> String {
-        let default = self.settings.events_queue_url.clone();
-        let (Some(address), Some(tenant)) = (&event.queue_address, tenant) else {
-            return default;
-        };
-        tenant
-            .queue(address)
-            .and_then(|queue| queue.target_queue_url.clone())
-            .unwrap_or(default)
     }
 }
 

@@ -44,6 +44,13 @@ type Stage = MediaStage<
     Enricher<MemoryDisplayNames, MemoryReplyIdMap, MemoryCredentials>,
 >;
 
+/// The stack's events queue, named as CloudFormation names it (so the stack's own queues are
+/// recognised), and the acme WhatsApp queue's own target.
+const EVENTS: &str =
+    "https://sqs.eu-west-1.amazonaws.com/123456789012/switchboard-EventsQueue-AbC123.fifo";
+const ACME_TARGET: &str = "https://sqs.eu-west-1.amazonaws.com/123456789012/acme-whatsapp.fifo";
+const ACME_QUEUE: &str = "01ACMEAPP@whatsapp.sinchconversation.com";
+
 const OGG: &[u8] = b"OggS\0\x02\0\0\0\0\0\0\0\0\x01\x02\x03\x04";
 
 async fn serve(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
@@ -197,10 +204,7 @@ fn settings_with(allow: &str, extra: &[(&'static str, &str)]) -> Settings {
     let mut pairs = vec![
         ("SWITCHBOARD_CONFIG_TABLE", "config".to_owned()),
         ("SWITCHBOARD_STATE_TABLE", "state".to_owned()),
-        (
-            "SWITCHBOARD_EVENTS_QUEUE_URL",
-            "http://sqs/events.fifo".to_owned(),
-        ),
+        ("SWITCHBOARD_EVENTS_QUEUE_URL", EVENTS.to_owned()),
         ("SWITCHBOARD_MEDIA_BUCKET", "media".to_owned()),
         ("SWITCHBOARD_MAX_MEDIA_BYTES", (1024 * 1024).to_string()),
         ("SWITCHBOARD_MEDIA_ALLOW_LOCAL", allow.to_owned()),
@@ -238,13 +242,22 @@ fn stage_for(settings: Settings) -> Stage {
     stage_with_config(settings, MemoryConfigSource::default())
 }
 
-fn stage_with_config(settings: Settings, config: MemoryConfigSource) -> Stage {
+/// acme, its WhatsApp queue with its own target.
+fn acme() -> serde_json::Value {
     let mut tenant = sample_tenant("acme");
     tenant["queues"] = serde_json::json!([{
-        "address": "01ACMEAPP@whatsapp.sinchconversation.com", "service": "main",
-        "target_queue_url": "http://sqs/acme-whatsapp.fifo"
+        "address": ACME_QUEUE, "service": "main", "target_queue_url": ACME_TARGET
     }]);
-    config.insert(tenant);
+    tenant
+}
+
+fn stage_with_config(settings: Settings, config: MemoryConfigSource) -> Stage {
+    config.insert(acme());
+    stage_over(settings, config)
+}
+
+/// A stage over `config` as it is.
+fn stage_over(settings: Settings, config: MemoryConfigSource) -> Stage {
     let fetcher =
         SafeFetcher::with_timeouts(settings.address_policy.clone(), settings.fetch_timeouts)
             .unwrap();
@@ -350,7 +363,7 @@ async fn media_is_stored_with_its_real_type_and_the_event_forwarded_to_the_queue
         .collect();
     let outcome = handle(&stage, &media_event("ev1", &urls)).await.unwrap();
     assert!(
-        matches!(outcome, Outcome::Forwarded { ref queue_url, .. } if queue_url == "http://sqs/acme-whatsapp.fifo"),
+        matches!(outcome, Outcome::Forwarded { ref queue_url, .. } if queue_url == ACME_TARGET),
         "{outcome:?}"
     );
     let sent = stage.queue().sent();
@@ -473,7 +486,7 @@ async fn delivery_reports_out_of_order_never_move_a_status_backwards() {
     assert_eq!(statuses, ["DELIVERED", "READ", "FAILED"]);
     assert_eq!(
         stage.queue().sent()[0].queue_url,
-        "http://sqs/events.fifo",
+        EVENTS,
         "no queue address: the events queue"
     );
 }
@@ -707,10 +720,7 @@ async fn an_unreadable_tenant_config_forwards_the_event_with_its_media_failed() 
         Outcome::Forwarded { .. }
     ));
     let sent = stage.queue().sent();
-    assert_eq!(
-        sent[0].queue_url, "http://sqs/events.fifo",
-        "its own target is unknown"
-    );
+    assert_eq!(sent[0].queue_url, EVENTS, "its own target is unknown");
     let media = items(&forwarded(&stage)[0]);
     assert_eq!(media[0].status, MediaStatus::Failed);
     let reason = media[0].failure_reason.clone().unwrap_or_default();
@@ -768,4 +778,138 @@ async fn a_permanent_failure_does_not_hold_its_conversation_back_but_a_transient
         .collect();
     assert_eq!(failed, ["m3", "m4"]);
     assert_eq!(forwarded(&stage).len(), 1, "nothing more forwarded");
+}
+
+/// Where events go: `config::targets`, as in the outbound function.
+mod targets {
+    use switchboard_media::handler::StageError;
+    use switchboard_shared::error::Classify;
+
+    use super::*;
+
+    const DEFAULT: &str = "https://sqs.eu-west-1.amazonaws.com/123456789012/acme-events.fifo";
+
+    /// acme with `contact_center.default_target_queue_url` `default` and its WhatsApp queue's
+    /// own target `queue` (either may be absent).
+    fn acme_targeting(default: Option<&str>, queue: Option<&str>) -> serde_json::Value {
+        let mut tenant = sample_tenant("acme");
+        tenant["queues"] = serde_json::json!([{
+            "address": ACME_QUEUE, "service": "main", "target_queue_url": queue
+        }]);
+        if let Some(default) = default {
+            tenant["contact_center"]["default_target_queue_url"] = serde_json::json!(default);
+        }
+        tenant
+    }
+
+    async fn stage_for_tenant(tenant: serde_json::Value) -> (Stage, SocketAddr) {
+        let addr = file_server().await;
+        let config = MemoryConfigSource::default();
+        config.insert(tenant);
+        (stage_over(settings(&addr.to_string()), config), addr)
+    }
+
+    fn targets_sent(stage: &Stage) -> Vec<String> {
+        stage
+            .queue()
+            .sent()
+            .into_iter()
+            .map(|sent| sent.queue_url)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn events_go_to_the_tenants_default_target_when_their_queue_names_none() {
+        let (stage, addr) = stage_for_tenant(acme_targeting(Some(DEFAULT), None)).await;
+        let media = media_event("ev-default", &[format!("http://{addr}/image.png")]);
+        handle(&stage, &media).await.unwrap();
+        // A delivery report names no queue: the tenant's default too.
+        handle(&stage, &dlr_event("d-default", "DELIVERED"))
+            .await
+            .unwrap();
+        assert_eq!(
+            targets_sent(&stage),
+            [DEFAULT, DEFAULT],
+            "never the stack's events queue"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_queues_own_target_wins_over_the_tenants_default() {
+        let (stage, addr) =
+            stage_for_tenant(acme_targeting(Some(DEFAULT), Some(ACME_TARGET))).await;
+        let media = media_event("ev-own", &[format!("http://{addr}/image.png")]);
+        let outcome = handle(&stage, &media).await.unwrap();
+        assert!(
+            matches!(outcome, Outcome::Forwarded { ref queue_url, .. } if queue_url == ACME_TARGET),
+            "{outcome:?}"
+        );
+        handle(&stage, &dlr_event("d-own", "DELIVERED"))
+            .await
+            .unwrap();
+        assert_eq!(targets_sent(&stage), [ACME_TARGET, DEFAULT]);
+    }
+
+    /// A refused target is a config error a retry cannot fix, but the event has nowhere safe to
+    /// go: the record fails transiently (it stays on ingest.fifo, then the ingest dead-letter
+    /// queue), before any media is fetched; nothing is sent anywhere, not even to the events
+    /// queue.
+    #[tokio::test]
+    async fn a_refused_target_fails_the_record_before_anything_moves_and_sends_nothing() {
+        const REPLIES: &str =
+            "https://sqs.eu-west-1.amazonaws.com/123456789012/switchboard-RepliesQueue-Zz9.fifo";
+        const INGEST_DLQ: &str = "https://sqs.eu-west-1.amazonaws.com/123456789012/switchboard-IngestDeadLetterQueue-Zz9.fifo";
+        let queue_field = format!("queues['{ACME_QUEUE}'].target_queue_url");
+        let default_field = "contact_center.default_target_queue_url".to_owned();
+        for (default, queue, field, problem) in [
+            (None, Some(REPLIES), &queue_field, "this stack's own queues"),
+            (
+                Some(DEFAULT),
+                Some(INGEST_DLQ),
+                &queue_field,
+                "this stack's own queues",
+            ),
+            (
+                None,
+                Some("http://127.0.0.1:4566/123456789012/acme.fifo"),
+                &queue_field,
+                "loopback",
+            ),
+            (
+                None,
+                Some("https://sqs.eu-west-1.amazonaws.com/123456789012/acme-events"),
+                &queue_field,
+                "not a FIFO queue",
+            ),
+            (
+                Some(INGEST_DLQ),
+                None,
+                &default_field,
+                "this stack's own queues",
+            ),
+        ] {
+            let (stage, addr) = stage_for_tenant(acme_targeting(default, queue)).await;
+            let body = media_event("ev-refused", &[format!("http://{addr}/image.png")]);
+            let err = handle(&stage, &body).await.unwrap_err();
+            let StageError::Target(refused) = &err else {
+                panic!("{queue:?}/{default:?}: not a refused target: {err:?}");
+            };
+            assert_eq!(
+                (&refused.tenant, &refused.field),
+                (&"acme".to_owned(), field)
+            );
+            assert!(refused.problem.contains(problem), "{}", refused.problem);
+            assert!(err.is_retryable(), "kept on ingest.fifo: {err}");
+            assert!(stage.queue().sent().is_empty(), "{queue:?}: nothing sent");
+            assert!(
+                stage.store().objects.lock().unwrap().is_empty(),
+                "{queue:?}: no media fetched"
+            );
+            // Every time it comes back, the same answer.
+            assert!(matches!(
+                handle(&stage, &body).await,
+                Err(StageError::Target(_))
+            ));
+        }
+    }
 }
