@@ -13,6 +13,8 @@ pub const MAX_BATCH: usize = 1000;
 pub struct StoredObject {
     pub key: String,
     pub size: u64,
+    /// When S3 last wrote it; what ages an object whose key names no day.
+    pub last_modified: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// One ListObjectsV2 page, in S3's (lexicographic) order.

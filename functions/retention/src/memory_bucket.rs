@@ -5,13 +5,15 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use chrono::{DateTime, Utc};
+
 use switchboard_shared::error::AwsError;
 
 use crate::bucket::{Bucket, KeyFailure, MAX_BATCH, Page, StoredObject};
 
 #[derive(Debug)]
 pub struct MemoryBucket {
-    objects: Mutex<BTreeMap<String, u64>>,
+    objects: Mutex<BTreeMap<String, (u64, Option<DateTime<Utc>>)>>,
     /// Keys whose deletion fails, with how many more times it will.
     failing: Mutex<BTreeMap<String, u32>>,
     page_size: usize,
@@ -47,8 +49,14 @@ impl MemoryBucket {
         }
     }
 
+    /// An object with no modification time: only its key's day can expire it.
     pub fn put(&self, key: impl Into<String>, size: u64) {
-        self.lock().insert(key.into(), size);
+        self.lock().insert(key.into(), (size, None));
+    }
+
+    /// An object last written at `modified`, as S3 reports it.
+    pub fn put_at(&self, key: impl Into<String>, size: u64, modified: DateTime<Utc>) {
+        self.lock().insert(key.into(), (size, Some(modified)));
     }
 
     pub fn keys(&self) -> Vec<String> {
@@ -63,7 +71,7 @@ impl MemoryBucket {
             .insert(key.into(), times);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, u64>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, (u64, Option<DateTime<Utc>>)>> {
         self.objects
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -80,7 +88,7 @@ impl Bucket for MemoryBucket {
         let objects = self.lock();
         let mut entries: Vec<Entry> = Vec::new();
         let mut more = false;
-        for (key, size) in objects.range(prefix.to_owned()..) {
+        for (key, (size, modified)) in objects.range(prefix.to_owned()..) {
             if !key.starts_with(prefix) {
                 break;
             }
@@ -91,6 +99,7 @@ impl Bucket for MemoryBucket {
                 _ => Entry::Object(StoredObject {
                     key: key.clone(),
                     size: *size,
+                    last_modified: *modified,
                 }),
             };
             // Continuation is "after this entry", as S3's tokens are for this listing.

@@ -66,6 +66,9 @@ impl Bucket for S3Bucket {
                     Some(StoredObject {
                         key: object.key()?.to_owned(),
                         size: object.size().unwrap_or(0).max(0) as u64,
+                        last_modified: object.last_modified().and_then(|t| {
+                            chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+                        }),
                     })
                 })
                 .collect(),

@@ -47,6 +47,9 @@ pub struct AreaSummary {
     /// Dry run: what would have been deleted.
     pub objects_would_delete: u64,
     pub bytes_would_delete: u64,
+    /// Objects whose key has another shape (no day, a day in the future, no tenant), deleted
+    /// (or, in a dry run, counted) by their last modification.
+    pub odd_objects_expired: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

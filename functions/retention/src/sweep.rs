@@ -15,6 +15,17 @@
 //!
 //! Tenants come from the bucket, not from the config, so a tenant removed from the config is
 //! still found and expired at the default retention. The config only says how long.
+//!
+//! **Keys of another shape under `outbound/`.** Contact centers write there themselves, and
+//! everything there is public through CloudFront, so nothing may outlive the tenant's retention
+//! by being named oddly: a key whose day is in the future (`outbound/acme/2099-01-01/…`), a
+//! segment that is no day (`outbound/acme/tmp/…`), an object right under the tenant or under
+//! `outbound/` itself, a segment that is no tenant. Those are aged by their last modification
+//! instead of their key, and deleted once past the tenant's public retention (the default
+//! retention when no tenant is named). To find them, the listing of a tenant's outbound days is
+//! read to its end rather than stopping at the first kept day: one more page at most for a
+//! tenant (a page holds 1,000 days). Elsewhere (`inbound/`, `quarantine/`, written only by the
+//! functions) keys of another shape are left to the bucket's lifecycle backstop.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -23,6 +34,9 @@ use switchboard_shared::config::{Retention, TenantId};
 use switchboard_shared::deadline::Deadline;
 use switchboard_shared::kit::Invocation;
 use switchboard_shared::media::expiry::is_expired;
+
+/// The summary's name for objects under `outbound/` that name no tenant.
+const NO_TENANT: &str = "(no tenant)";
 use tracing::info;
 
 use crate::bucket::{Bucket, StoredObject};
@@ -109,8 +123,9 @@ impl<C: RetentionSource, B: Bucket> Sweep<'_, C, B> {
 
     async fn run(&mut self) {
         let mut work = Vec::new();
+        let mut odd = Odd::default();
         for area in Area::ALL {
-            match self.tenants_in(area).await {
+            match self.tenants_in(area, &mut odd).await {
                 Some(tenants) => work.extend(tenants.into_iter().map(|tenant| (area, tenant))),
                 None => return,
             }
@@ -133,10 +148,28 @@ impl<C: RetentionSource, B: Bucket> Sweep<'_, C, B> {
                 return;
             }
         }
+        // Under outbound/ but naming no tenant: the default public retention.
+        let days = Retention::default().public_attachment_days;
+        if !odd.objects.is_empty()
+            && let Day::Stop = self
+                .expire_by_age(Area::Outbound, NO_TENANT, &odd.objects, days)
+                .await
+        {
+            return;
+        }
+        for prefix in odd.prefixes {
+            if let Day::Stop = self
+                .expire_prefix_by_age(Area::Outbound, NO_TENANT, &prefix, days)
+                .await
+            {
+                return;
+            }
+        }
     }
 
-    /// The tenants with objects under `area`; `None` when the deadline came first.
-    async fn tenants_in(&mut self, area: Area) -> Option<Vec<TenantId>> {
+    /// The tenants with objects under `area`; `None` when the deadline came first. Under
+    /// `outbound/`, what names no tenant goes to `odd`.
+    async fn tenants_in(&mut self, area: Area, odd: &mut Odd) -> Option<Vec<TenantId>> {
         let mut tenants = Vec::new();
         let mut next: Option<String> = None;
         loop {
@@ -154,11 +187,15 @@ impl<C: RetentionSource, B: Bucket> Sweep<'_, C, B> {
             for prefix in &page.prefixes {
                 match tenant_of(area, prefix) {
                     Some(tenant) => tenants.push(tenant),
+                    None if area == Area::Outbound => odd.prefixes.push(prefix.clone()),
                     None => self.summary.skip(area, None, Skipped::Prefix),
                 }
             }
-            for _ in &page.objects {
-                self.summary.skip(area, None, Skipped::Object);
+            for object in page.objects {
+                match area {
+                    Area::Outbound => odd.objects.push(object),
+                    _ => self.summary.skip(area, None, Skipped::Object),
+                }
             }
             match page.next {
                 Some(token) => next = Some(token),
@@ -219,24 +256,51 @@ impl<C: RetentionSource, B: Bucket> Sweep<'_, C, B> {
                     return Flow::Go;
                 }
             };
-            for _ in &page.objects {
-                self.summary
-                    .skip(area, Some(tenant.as_str()), Skipped::Object);
+            let outbound = area == Area::Outbound;
+            if outbound && !page.objects.is_empty() {
+                // Right under the tenant: no day in the key.
+                match self
+                    .expire_by_age(area, tenant.as_str(), &page.objects, days)
+                    .await
+                {
+                    Day::Done => {}
+                    Day::Abandon => return Flow::Go,
+                    Day::Stop => return Flow::Stop,
+                }
+            } else {
+                for _ in &page.objects {
+                    self.summary
+                        .skip(area, Some(tenant.as_str()), Skipped::Object);
+                }
             }
             for prefix in &page.prefixes {
-                match day_of(&tenant_prefix, prefix) {
-                    None => self
-                        .summary
-                        .skip(area, Some(tenant.as_str()), Skipped::Prefix),
+                let outcome = match day_of(&tenant_prefix, prefix) {
                     Some(day) if is_expired(day, days, self.now) => {
-                        match self.empty_day(area, tenant, prefix).await {
-                            Day::Done => {}
-                            Day::Abandon => return Flow::Go,
-                            Day::Stop => return Flow::Stop,
-                        }
+                        self.empty_day(area, tenant, prefix).await
                     }
+                    // Dated in the future, or no day at all: aged by last modification.
+                    Some(day) if outbound && is_future(day, self.now) => {
+                        self.expire_prefix_by_age(area, tenant.as_str(), prefix, days)
+                            .await
+                    }
+                    None if outbound => {
+                        self.expire_prefix_by_age(area, tenant.as_str(), prefix, days)
+                            .await
+                    }
+                    // A kept day: under outbound/, read on for keys of another shape.
+                    Some(_) if outbound => Day::Done,
                     // Day prefixes sort by date: this day and every later one are kept.
                     Some(_) => return Flow::Go,
+                    None => {
+                        self.summary
+                            .skip(area, Some(tenant.as_str()), Skipped::Prefix);
+                        Day::Done
+                    }
+                };
+                match outcome {
+                    Day::Done => {}
+                    Day::Abandon => return Flow::Go,
+                    Day::Stop => return Flow::Stop,
                 }
             }
             match page.next {
@@ -273,10 +337,10 @@ impl<C: RetentionSource, B: Bucket> Sweep<'_, C, B> {
             }
             if !batch.is_empty() {
                 let outcome = if self.plan.dry_run {
-                    self.count_dry_run(area, tenant, day_prefix, &batch);
+                    self.count_dry_run(area, tenant.as_str(), day_prefix, &batch);
                     Day::Done
                 } else {
-                    self.delete(area, tenant, day_prefix, &batch).await
+                    self.delete(area, tenant.as_str(), day_prefix, &batch).await
                 };
                 if !matches!(outcome, Day::Done) {
                     return outcome;
@@ -289,10 +353,82 @@ impl<C: RetentionSource, B: Bucket> Sweep<'_, C, B> {
         }
     }
 
+    /// Every object under `prefix` (a segment of another shape, or a day in the future) whose
+    /// last modification is past `days`.
+    async fn expire_prefix_by_age(
+        &mut self,
+        area: Area,
+        tenant: &str,
+        prefix: &str,
+        days: u32,
+    ) -> Day {
+        let mut next: Option<String> = None;
+        loop {
+            if !self.may_request() {
+                return Day::Stop;
+            }
+            let page = match self.bucket.list(prefix, false, next.as_deref()).await {
+                Ok(page) => page,
+                Err(err) => {
+                    self.summary.error(format!(
+                        "listing {} keys of another shape for tenant {tenant}: {err}",
+                        area.root()
+                    ));
+                    return Day::Abandon;
+                }
+            };
+            let objects: Vec<StoredObject> = page
+                .objects
+                .into_iter()
+                .filter(|object| is_under(prefix, &object.key))
+                .collect();
+            let outcome = self.expire_by_age(area, tenant, &objects, days).await;
+            if !matches!(outcome, Day::Done) {
+                return outcome;
+            }
+            match page.next {
+                Some(token) => next = Some(token),
+                None => return Day::Done,
+            }
+        }
+    }
+
+    /// Deletes the `objects` whose last modification is past `days`; one without a
+    /// modification time is left (counted as skipped).
+    async fn expire_by_age(
+        &mut self,
+        area: Area,
+        tenant: &str,
+        objects: &[StoredObject],
+        days: u32,
+    ) -> Day {
+        let mut batch = Vec::new();
+        for object in objects {
+            match object.last_modified {
+                Some(modified) if is_expired(modified.date_naive(), days, self.now) => {
+                    batch.push(object.clone());
+                }
+                Some(_) => {}
+                None => self.summary.skip(area, Some(tenant), Skipped::Object),
+            }
+        }
+        if batch.is_empty() {
+            return Day::Done;
+        }
+        self.summary.area(tenant, area).odd_objects_expired += batch.len() as u64;
+        // Named by area and tenant only: such keys were chosen by whoever wrote them.
+        let label = format!("{}{tenant}/ (keys of another shape)", area.root());
+        if self.plan.dry_run {
+            self.count_dry_run(area, tenant, &label, &batch);
+            return Day::Done;
+        }
+        self.delete(area, tenant, &label, &batch).await
+    }
+
     fn count_dry_run(
         &mut self,
         area: Area,
-        tenant: &TenantId,
+        tenant: &str,
         day_prefix: &str,
         batch: &[StoredObject],
     ) {
@@ -304,7 +440,7 @@ impl<C: RetentionSource, B: Bucket> Sweep<'_, C, B> {
             bytes,
             "dry run: would delete"
         );
-        let summary = self.summary.area(tenant.as_str(), area);
+        let summary = self.summary.area(tenant, area);
         summary.objects_would_delete += batch.len() as u64;
         summary.bytes_would_delete += bytes;
     }
@@ -312,7 +448,7 @@ impl<C: RetentionSource, B: Bucket> Sweep<'_, C, B> {
     async fn delete(
         &mut self,
         area: Area,
-        tenant: &TenantId,
+        tenant: &str,
         day_prefix: &str,
         batch: &[StoredObject],
     ) -> Day {
@@ -322,7 +458,7 @@ impl<C: RetentionSource, B: Bucket> Sweep<'_, C, B> {
         let keys: Vec<String> = batch.iter().map(|object| object.key.clone()).collect();
         match self.bucket.delete(&keys).await {
             Err(err) => {
-                self.summary.area(tenant.as_str(), area).objects_failed += keys.len() as u64;
+                self.summary.area(tenant, area).objects_failed += keys.len() as u64;
                 self.summary.error(format!(
                     "deleting {} objects under {day_prefix}: {err}; they are retried next run",
                     keys.len()
@@ -336,7 +472,7 @@ impl<C: RetentionSource, B: Bucket> Sweep<'_, C, B> {
                     objects += 1;
                     bytes += object.size;
                 }
-                let summary = self.summary.area(tenant.as_str(), area);
+                let summary = self.summary.area(tenant, area);
                 summary.objects_deleted += objects;
                 summary.bytes_deleted += bytes;
                 if !failures.is_empty() {
@@ -469,4 +605,18 @@ mod tests {
             );
         }
     }
+}
+
+/// What a listing of `outbound/` found that names no tenant.
+#[derive(Debug, Default)]
+struct Odd {
+    prefixes: Vec<String>,
+    objects: Vec<StoredObject>,
+}
+
+/// A key's day after tomorrow (UTC): no writer following the layout dates an object so.
+fn is_future(day: chrono::NaiveDate, now: DateTime<Utc>) -> bool {
+    now.date_naive()
+        .succ_opt()
+        .is_some_and(|tomorrow| day > tomorrow)
 }

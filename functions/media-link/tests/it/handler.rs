@@ -92,7 +92,8 @@ async fn a_valid_link_redirects_to_a_short_presigned_url_of_the_stored_type() {
     );
     // The response headers every answer carries (no-store among them).
     assert!(
-        switchboard_media_link::handler::RESPONSE_HEADERS.contains(&("cache-control", "no-store"))
+        switchboard_media_link::handler::RESPONSE_HEADERS
+            .contains(&("cache-control", "private, no-store"))
     );
 }
 
@@ -284,6 +285,6 @@ async fn the_kits_http_shell_answers_api_gateway_with_the_redirect_and_its_heade
             .unwrap()
             .starts_with(&format!("https://bucket.memory/{KEY}?"))
     );
-    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["cache-control"], "private, no-store");
     assert_eq!(headers["referrer-policy"], "no-referrer");
 }

@@ -109,7 +109,7 @@ impl Stack {
                     "id": id,
                     "retention": { "public_attachment_days": public, "inbound_media_days": inbound },
                     "services": [{ "name": "main", "region": "eu", "project_id": "p",
-                        "app_ids": [format!("01APP{i}")], "access_key_id": "k", "access_key_secret": "s",
+                        "app_ids": [format!("01APP{i}")], "access_key_id": format!("key-{id}"), "access_key_secret": "s",
                         "webhook_secret": "w" }]
                 })
             })

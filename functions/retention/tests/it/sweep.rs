@@ -142,9 +142,10 @@ async fn each_tenant_and_area_keeps_exactly_its_retention() {
     assert_eq!(summary.objects_deleted(), deleted as u64);
     assert_eq!(summary.error_count, 0, "{:?}", summary.errors);
     assert!(!summary.stopped_for_deadline);
-    // notes.txt, Not A Tenant, 2020-1-1 and stray.bin are seen and left alone; `tmp/` sorts
-    // after acme's kept days and `elsewhere/` is no area, so neither is even listed.
-    assert_eq!(summary.skipped, 4);
+    // Under outbound/, keys of another shape are aged by their last modification, which these
+    // (put without one) do not have: notes.txt, tmp/old.bin and stray.bin are seen and left
+    // alone, as are inbound's Not A Tenant and 2020-1-1; `elsewhere/` is no area, not listed.
+    assert_eq!(summary.skipped, 5);
     assert_eq!(summary.tenants["gone"].in_config, Some(false));
     assert_eq!(summary.tenants["acme"].in_config, Some(true));
     assert_eq!(
@@ -485,4 +486,70 @@ async fn the_in_memory_bucket_lists_like_the_sweep_expects() {
     assert_eq!(tenants.prefixes, ["inbound/acme/"]);
     let days = bucket.list("inbound/acme/", true, None).await.unwrap();
     assert_eq!(days.prefixes, [format!("inbound/acme/{}/", day(1))]);
+}
+
+#[tokio::test]
+async fn outbound_keys_of_another_shape_go_once_their_last_write_is_past_the_retention() {
+    let bucket = MemoryBucket::default();
+    let acme = Retention {
+        public_attachment_days: 3,
+        inbound_media_days: 30,
+    };
+    let old = now() - chrono::Duration::days(10);
+    let recent = now() - chrono::Duration::hours(2);
+    // Written ten days ago under names that would escape a key-dated retention.
+    let escaped = [
+        "outbound/acme/2099-01-01/ab12/invoice.pdf", // a day in the future
+        "outbound/acme/tmp/ab12/f.pdf",              // no day
+        "outbound/acme/loose.pdf",                   // right under the tenant
+        "outbound/Not A Tenant/f.pdf",               // no tenant: the default retention (7)
+        "outbound/loose.pdf",                        // right under outbound/
+    ];
+    for key in escaped {
+        bucket.put_at(key, 10, old);
+    }
+    // The same shapes written two hours ago: within the retention, kept.
+    let fresh = [
+        "outbound/acme/2099-01-02/cd34/invoice.pdf",
+        "outbound/acme/tmp/cd34/f.pdf",
+        "outbound/Not A Tenant/g.pdf",
+    ];
+    for key in fresh {
+        bucket.put_at(key, 10, recent);
+    }
+    // A kept day of the layout (tomorrow is allowed for clock skew): kept whatever its age.
+    let tomorrow = key("outbound", "acme", 0, "x/y.pdf").replace(
+        &day(0).format("%Y-%m-%d").to_string(),
+        &(day(0) + chrono::Days::new(1))
+            .format("%Y-%m-%d")
+            .to_string(),
+    );
+    bucket.put_at(&tomorrow, 10, old);
+    let today = key("outbound", "acme", 0, "ab12/z.pdf");
+    bucket.put_at(&today, 10, old);
+    // Inbound keys of another shape are the functions' own: left to the lifecycle backstop.
+    bucket.put_at("inbound/acme/tmp/x.jpg", 10, old);
+
+    let summary = sweep(
+        &config(&[("acme", acme)]),
+        &bucket,
+        &PLAN,
+        &Invocation::new(now(), Deadline::never()),
+        &RequestBudget::unlimited(),
+    )
+    .await;
+
+    let mut expected: BTreeSet<String> = fresh.iter().map(|k| k.to_string()).collect();
+    expected.insert(tomorrow);
+    expected.insert(today);
+    expected.insert("inbound/acme/tmp/x.jpg".into());
+    assert_eq!(remaining(&bucket), expected);
+    assert_eq!(summary.error_count, 0, "{:?}", summary.errors);
+    let acme_outbound = &summary.tenants["acme"].areas[&Area::Outbound];
+    assert_eq!(acme_outbound.odd_objects_expired, 3);
+    assert_eq!(
+        summary.tenants["(no tenant)"].areas[&Area::Outbound].odd_objects_expired,
+        2
+    );
+    assert_eq!(summary.objects_deleted(), escaped.len() as u64);
 }

@@ -62,7 +62,7 @@ async fn a_tenant_round_trips_and_a_rewrite_drops_what_it_no_longer_has() {
     );
 
     let seed = SeedFile::parse(&tenant_json(serde_json::json!([
-        { "address": "01APPA@whatsapp.sinchconversation.com", "service": "main", "target_queue_url": "https://sqs/q" },
+        { "address": "01APPA@whatsapp.sinchconversation.com", "service": "main", "target_queue_url": "https://sqs.eu-west-1.amazonaws.com/111122223333/acme-events.fifo" },
         { "address": "01APPB@sms.sinchconversation.com", "service": "main", "sms_sender": "+15550100" }
     ])))
     .unwrap();
