@@ -11,9 +11,12 @@ use switchboard_shared::error::AwsError;
 
 use crate::bucket::{Bucket, KeyFailure, MAX_BATCH, Page, StoredObject};
 
+/// An object's size and, when known, when it was last written.
+type Stored = (u64, Option<DateTime<Utc>>);
+
 #[derive(Debug)]
 pub struct MemoryBucket {
-    objects: Mutex<BTreeMap<String, (u64, Option<DateTime<Utc>>)>>,
+    objects: Mutex<BTreeMap<String, Stored>>,
     /// Keys whose deletion fails, with how many more times it will.
     failing: Mutex<BTreeMap<String, u32>>,
     page_size: usize,
@@ -71,7 +74,7 @@ impl MemoryBucket {
             .insert(key.into(), times);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, (u64, Option<DateTime<Utc>>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Stored>> {
         self.objects
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
