@@ -344,3 +344,45 @@ pub fn http_post(url: &str, body: &[u8], headers: &[(&str, &str)]) -> (u16, Stri
     let (status, body, _) = simulator::http_call("POST", url, body, &all);
     (status, String::from_utf8_lossy(&body).into_owned())
 }
+
+/// One answer of a [`media_server`]: status line text, content type and body.
+pub struct MediaAnswer {
+    pub status: &'static str,
+    pub content_type: &'static str,
+    pub body: &'static [u8],
+}
+
+/// A blocking loopback HTTP server on a thread of its own (the tests block while the functions
+/// fetch from it): the `n`th request (from 0) gets `answer(n)`. Returns its `host:port`.
+pub fn media_server(answer: impl Fn(usize) -> MediaAnswer + Send + 'static) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("address").to_string();
+    std::thread::spawn(move || {
+        for (n, mut stream) in listener.incoming().flatten().enumerate() {
+            // The whole request head first: closing with unread bytes would reset the
+            // connection and lose the answer.
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buffer) {
+                    Ok(0) | Err(_) => break,
+                    Ok(k) => request.extend_from_slice(&buffer[..k]),
+                }
+            }
+            let MediaAnswer {
+                status,
+                content_type,
+                body,
+            } = answer(n);
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body);
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+        }
+    });
+    address
+}

@@ -2,7 +2,6 @@
 //! media stage polling `ingest.fifo` as Lambda's event source would, customer media stored in
 //! S3 from a local file server, and one event per callback on `events.fifo`, in order.
 
-use std::io::{Read, Write};
 use std::time::Duration;
 
 use switchboard_e2e::*;
@@ -13,30 +12,11 @@ const PNG: &[u8] =
 
 /// Answers every request with the PNG; returns its `host:port`.
 fn png_server() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let address = listener.local_addr().expect("address").to_string();
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            // The whole request head first: closing with unread bytes would reset the
-            // connection and lose the answer.
-            let mut request = Vec::new();
-            let mut buffer = [0u8; 1024];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match stream.read(&mut buffer) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&buffer[..n]),
-                }
-            }
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                PNG.len()
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(PNG);
-            let _ = stream.shutdown(std::net::Shutdown::Write);
-        }
-    });
-    address
+    media_server(|_| MediaAnswer {
+        status: "200 OK",
+        content_type: "image/png",
+        body: PNG,
+    })
 }
 
 fn media_callback(id: &str, url: &str) -> Vec<u8> {
@@ -147,7 +127,10 @@ async fn the_agent_link_of_a_stored_image_returns_its_exact_bytes() {
             .map(|(_, v)| v.clone())
     };
     assert_eq!(status, 302);
-    assert_eq!(header("cache-control").as_deref(), Some("private, no-store"));
+    assert_eq!(
+        header("cache-control").as_deref(),
+        Some("private, no-store")
+    );
     let location = header("location").expect("a Location");
     let (status, body, headers) = switchboard_e2e::simulator::http_call("GET", &location, b"", &[]);
     assert_eq!(status, 200);

@@ -4,7 +4,6 @@
 //! `ReportBatchItemFailures` loses it, as Lambda would (it deletes the whole batch on success
 //! and ignores the list). So the emulator follows the template, not the code.
 
-use std::io::{Read, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -22,37 +21,21 @@ const SECONDS: u64 = 12;
 
 /// Answers 503 to its first request and the PNG to every later one; counts requests.
 fn flaky_png_server() -> (String, Arc<AtomicUsize>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let address = listener.local_addr().expect("address").to_string();
     let requests = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&requests);
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let mut request = Vec::new();
-            let mut buffer = [0u8; 1024];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match stream.read(&mut buffer) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&buffer[..n]),
-                }
-            }
-            let (head, body): (String, &[u8]) = if counted.fetch_add(1, Ordering::SeqCst) == 0 {
-                (
-                    "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into(),
-                    b"",
-                )
-            } else {
-                (
-                    format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        PNG.len()
-                    ),
-                    PNG,
-                )
-            };
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(body);
-            let _ = stream.shutdown(std::net::Shutdown::Write);
+    let address = media_server(move |n| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        match n {
+            0 => MediaAnswer {
+                status: "503 Service Unavailable",
+                content_type: "text/plain",
+                body: b"",
+            },
+            _ => MediaAnswer {
+                status: "200 OK",
+                content_type: "image/png",
+                body: PNG,
+            },
         }
     });
     (address, requests)

@@ -751,8 +751,14 @@ fn media_at_forbidden_addresses_is_never_fetched_and_arrives_failed_with_why() {
     const BLOCKED_OR_PORT: &str = "blocked address: |port ";
     let cases = [
         (format!("http://127.0.0.1:{loopback_port}/x.png"), HTTP),
-        (format!("https://127.0.0.1:{loopback_port}/x.png"), BLOCKED_OR_PORT),
-        (format!("https://localhost:{loopback_port}/x.png"), BLOCKED_OR_PORT),
+        (
+            format!("https://127.0.0.1:{loopback_port}/x.png"),
+            BLOCKED_OR_PORT,
+        ),
+        (
+            format!("https://localhost:{loopback_port}/x.png"),
+            BLOCKED_OR_PORT,
+        ),
         ("https://10.0.0.1/x.png".to_owned(), BLOCKED),
         ("http://10.0.0.1/x.png".to_owned(), HTTP),
         (
