@@ -24,4 +24,3 @@ pub type MemoryWebhook = Webhook<
     memory::MemoryIngestQueue,
     memory::MemoryQuarantine,
 >;
-
