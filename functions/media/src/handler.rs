@@ -8,7 +8,13 @@
 //! 4. every pending media item is stored in S3 (or marked failed, with why), within the
 //!    tenant's media settings (size, types, hosts), and within the invocation's deadline less
 //!    [`FORWARD_RESERVE`]: a download still running then is cut off (a transient failure; no
-//!    partial file is stored), so the record fails in time to release its claim and answer;
+//!    partial file is stored), so the record fails in time to release its claim and answer.
+//!    A transient failure of the media host (down, 5xx, silent, reset, or cut off by the
+//!    deadline: a slow or dripping host, a file too large to arrive in time) fails the record,
+//!    so it comes back; but from the record's `SWITCHBOARD_MEDIA_MAX_RECEIVES`th receive on the
+//!    item is marked `failed` instead ("the media could not be fetched in N attempts: …") and
+//!    the event goes on, so one bad host never holds a conversation until the dead-letter
+//!    queue. The media bucket failing is not the host's doing: it always fails the record;
 //! 5. the event goes to its queue in the same message group, with the `event_id` as the
 //!    de-duplication id. Where is decided first, as soon as the tenant's config is read and
 //!    before anything else moves ([`StackQueues::resolve`], as in the outbound function): the
@@ -45,7 +51,7 @@ use crate::enrich::Enrich;
 use crate::fetch::{FetchError, SafeFetcher};
 use crate::forward::{EventQueue, Outgoing};
 use crate::links::MediaLinks;
-use crate::media::{ItemPlace, Limits, store_item};
+use crate::media::{ItemPlace, Limits, Watched, store_item};
 use crate::settings::Settings;
 use crate::store::MediaStore;
 
@@ -234,7 +240,7 @@ where
             Claim::Busy { .. } => return Err(StageError::Busy(event_id)),
         }
         match self
-            .complete_and_forward(event, record.group_id, now, deadline)
+            .complete_and_forward(event, record, now, deadline)
             .await
         {
             Ok((outcome, result)) => {
@@ -262,7 +268,7 @@ where
     async fn complete_and_forward(
         &self,
         mut event: InboundEvent,
-        group_id: &str,
+        record: Record<'_>,
         now: DateTime<Utc>,
         deadline: &Deadline,
     ) -> Result<(Outcome, String), StageError> {
@@ -325,6 +331,8 @@ where
             };
             let media_deadline =
                 Deadline::after(deadline.remaining().saturating_sub(FORWARD_RESERVE));
+            // The media's last try: a host still failing now is given up on, item by item.
+            let last_try = record.receive_count >= self.settings.max_receives;
             for (index, item) in message.media.iter_mut().enumerate() {
                 if item.status != MediaStatus::Pending {
                     continue;
@@ -344,16 +352,38 @@ where
                     index,
                     now,
                 };
-                store_item(
+                let store = Watched::new(&self.store);
+                match store_item(
                     &self.fetcher,
-                    &self.store,
+                    &store,
                     &limits,
                     &place,
                     item,
                     &media_deadline,
                 )
                 .await
-                .map_err(StageError::Media)?;
+                {
+                    Ok(()) => {}
+                    Err(FetchError::Transient(reason)) if last_try && !store.failed() => {
+                        warn!(
+                            metric = "media_fetch_given_up",
+                            %event_id,
+                            tenant = %event.tenant,
+                            item = index,
+                            receive_count = record.receive_count,
+                            %reason,
+                            "the media host still fails on the record's last allowed receive; the item is marked failed and the event forwarded"
+                        );
+                        crate::media::fail(
+                            item,
+                            format!(
+                                "the media could not be fetched in {} attempts: {reason}",
+                                record.receive_count
+                            ),
+                        );
+                    }
+                    Err(err) => return Err(StageError::Media(err)),
+                }
             }
             if let Some(links) = &self.links
                 && message
@@ -373,7 +403,7 @@ where
         }
         let message = FifoMessage::json(
             &event,
-            group_id,
+            record.group_id,
             event_id.clone(),
             &[("kind", event.body.kind()), ("tenant", &event.tenant)],
         )?;

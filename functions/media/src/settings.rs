@@ -12,6 +12,13 @@ pub use switchboard_shared::settings::SettingsError;
 /// each tenant's own limit (100 MB unless set) is the one in force.
 pub const DEFAULT_MAX_MEDIA_BYTES: u64 = switchboard_shared::config::media::MAX_MEDIA_BYTES;
 
+/// `SWITCHBOARD_MEDIA_MAX_RECEIVES`: by default a record's third receive is its media's last try.
+pub const DEFAULT_MAX_RECEIVES: u32 = 3;
+/// Below the ingest queue's `maxReceiveCount` (5, template.yaml): the receive that gives up on
+/// the media must come before the one that would move the record to the dead-letter queue, with
+/// a receive to spare for a failure of the state table or the target queue after it.
+pub const MAX_MAX_RECEIVES: u32 = 4;
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub config_table: String,
@@ -33,6 +40,10 @@ pub struct Settings {
     /// `SWITCHBOARD_MEDIA_CONNECT_TIMEOUT_MS`, `SWITCHBOARD_MEDIA_READ_TIMEOUT_MS`. The total is
     /// bounded by the invocation's deadline.
     pub fetch_timeouts: FetchTimeouts,
+    /// From this receive of a record on (`SWITCHBOARD_MEDIA_MAX_RECEIVES`, 1–4), a media item
+    /// that still fails transiently (a host that is down, slow or drips bytes) is marked
+    /// `failed` and the event forwarded, instead of the record failing again.
+    pub max_receives: u32,
     /// Loopback endpoints a local run may fetch media from (`SWITCHBOARD_MEDIA_ALLOW_LOCAL`).
     pub address_policy: AddressPolicy,
     /// Agents' links for stored items; without it `url` stays empty (tests of other rows).
@@ -153,6 +164,11 @@ impl Settings {
                 100..=10_000,
             )?),
             fetch_timeouts: fetch_timeouts(env)?,
+            max_receives: env.number(
+                "SWITCHBOARD_MEDIA_MAX_RECEIVES",
+                u64::from(DEFAULT_MAX_RECEIVES),
+                1..=u64::from(MAX_MAX_RECEIVES),
+            )? as u32,
             // Refused in AWS Lambda for real (the rule: `running_in_real_lambda`).
             address_policy: AddressPolicy::with_allowed_local_in(&allow_local, |name| {
                 env.optional(name)
@@ -213,6 +229,24 @@ mod tests {
         ] {
             let err = settings(&[(name, value)]).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn max_receives_is_one_to_four_three_by_default() {
+        assert_eq!(settings(&[]).unwrap().max_receives, 3);
+        for ok in ["1", "4"] {
+            let read = settings(&[("SWITCHBOARD_MEDIA_MAX_RECEIVES", ok)]).unwrap();
+            assert_eq!(read.max_receives.to_string(), ok);
+        }
+        // 5 would be the ingest queue's maxReceiveCount: the record would reach the
+        // dead-letter queue instead.
+        for bad in ["0", "5", "-1", "three"] {
+            let err = settings(&[("SWITCHBOARD_MEDIA_MAX_RECEIVES", bad)]).unwrap_err();
+            assert!(
+                err.to_string().contains("SWITCHBOARD_MEDIA_MAX_RECEIVES"),
+                "{bad}: {err}"
+            );
         }
     }
 

@@ -132,6 +132,7 @@ pub(crate) async fn handle(
                 group_id: "g",
                 message_id: "m-1",
                 sender_id: sender,
+                receive_count: 1,
             },
             &invocation(),
         )

@@ -143,6 +143,7 @@ mod tests {
     struct Scripted {
         ran: Mutex<Vec<(String, chrono::DateTime<Utc>)>>,
         senders: Mutex<Vec<Option<String>>>,
+        receives: Mutex<Vec<(String, u32)>>,
     }
 
     impl FifoHandler for Scripted {
@@ -163,6 +164,10 @@ mod tests {
                 .lock()
                 .unwrap()
                 .push(record.sender_id.map(str::to_owned));
+            self.receives
+                .lock()
+                .unwrap()
+                .push((record.message_id.to_owned(), record.receive_count));
             match record.body {
                 "transient" => Err(RecordError::transient("the queue is down")),
                 "permanent" => Err(RecordError::permanent("not an event")),
@@ -263,6 +268,18 @@ mod tests {
             senders,
             [None, Some("AROAEXAMPLEROLE00001:desk".to_owned())]
         );
+    }
+
+    #[tokio::test]
+    async fn each_record_carries_its_receive_count_one_when_sqs_gave_none() {
+        let mut again = message("a1", "a", "ok");
+        again
+            .attributes
+            .insert("ApproximateReceiveCount".into(), "3".into());
+        let (_, _, handler) = run(vec![again, message("b1", "b", "ok")]).await;
+        let mut receives = handler.receives.lock().unwrap().clone();
+        receives.sort();
+        assert_eq!(receives, [("a1".to_owned(), 3), ("b1".to_owned(), 1)]);
     }
 
     #[test]

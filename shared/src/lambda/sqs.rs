@@ -22,6 +22,21 @@ const GROUP_ATTRIBUTE: &str = "MessageGroupId";
 /// IAM user's unique id (`AIDA…`), or `AROA…:{session}` for a role. Senders cannot set it.
 const SENDER_ATTRIBUTE: &str = "SenderId";
 
+/// The attribute SQS sets on every record: how many times it has been received, this time
+/// included (1 the first time).
+const RECEIVE_COUNT_ATTRIBUTE: &str = "ApproximateReceiveCount";
+
+/// A record's receive count: 1 when the attribute is missing, unparsable or 0 (SQS always sets
+/// it, from 1), so a handler never sees a count it would treat as "received before".
+fn receive_count(message: &SqsMessage) -> u32 {
+    message
+        .attributes
+        .get(RECEIVE_COUNT_ATTRIBUTE)
+        .and_then(|count| count.parse::<u32>().ok())
+        .filter(|count| *count >= 1)
+        .unwrap_or(1)
+}
+
 /// What the runner needs of a record: an id to report, and the group it belongs to.
 pub trait FifoRecord {
     fn message_id(&self) -> &str;
@@ -108,13 +123,17 @@ where
 /// A record as a handler sees it: its body, its message group (on a standard queue, its own
 /// id: a group of one), SQS's id for it (what logs name it by: never its content), and who sent
 /// it (SQS's `SenderId`: the sender's IAM unique id, which no sender can forge; `None` only when
-/// the attribute is missing, which SQS never does).
+/// the attribute is missing, which SQS never does), and how many times SQS has handed it out
+/// (`ApproximateReceiveCount`, this time included; 1 when the attribute is missing or
+/// unparsable). A record skipped because an earlier record of its group failed comes back too,
+/// so the count is of receives, not of attempts by the handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Record<'a> {
     pub body: &'a str,
     pub group_id: &'a str,
     pub message_id: &'a str,
     pub sender_id: Option<&'a str>,
+    pub receive_count: u32,
 }
 
 /// One SQS batch through [`run`]: each message handed to `handle` as a [`Record`], each failure
@@ -138,6 +157,7 @@ where
                 .unwrap_or(FifoRecord::message_id(message)),
             message_id: FifoRecord::message_id(message),
             sender_id: message.attributes.get(SENDER_ATTRIBUTE).map(String::as_str),
+            receive_count: receive_count(message),
         })
     })
     .await;
@@ -244,6 +264,31 @@ mod tests {
             .insert("MessageGroupId".into(), "acme/c/01CONV".into());
         assert_eq!(message.group_id(), Some("acme/c/01CONV"));
         assert_eq!(FifoRecord::message_id(&message), "m1");
+    }
+
+    #[test]
+    fn the_receive_count_is_sqss_else_one() {
+        let with = |count: Option<&str>| {
+            let mut message = SqsMessage::default();
+            if let Some(count) = count {
+                message
+                    .attributes
+                    .insert("ApproximateReceiveCount".into(), count.into());
+            }
+            receive_count(&message)
+        };
+        assert_eq!(with(Some("4")), 4);
+        assert_eq!(with(Some("1")), 1);
+        for odd in [
+            None,
+            Some(""),
+            Some("0"),
+            Some("-2"),
+            Some("many"),
+            Some("99999999999"),
+        ] {
+            assert_eq!(with(odd), 1, "{odd:?}");
+        }
     }
 
     #[tokio::test(start_paused = true)]

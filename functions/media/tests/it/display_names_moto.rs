@@ -181,6 +181,7 @@ async fn forward(stage: &Stage, body: &str) -> String {
                 group_id: "g",
                 message_id: "m1",
                 sender_id: None,
+                receive_count: 1,
             },
             &Invocation::new(
                 now,

@@ -324,6 +324,16 @@ async fn handle_within(
     body: &str,
     deadline: Deadline,
 ) -> Result<Outcome, switchboard_media::handler::StageError> {
+    handle_received(stage, body, 1, deadline).await
+}
+
+/// The record on its `receive_count`th receive from SQS.
+async fn handle_received(
+    stage: &Stage,
+    body: &str,
+    receive_count: u32,
+    deadline: Deadline,
+) -> Result<Outcome, switchboard_media::handler::StageError> {
     let now = Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap();
     stage
         .handle(
@@ -332,6 +342,7 @@ async fn handle_within(
                 group_id: "acme/c/01CONV",
                 message_id: "m1",
                 sender_id: None,
+                receive_count,
             },
             &Invocation::new(now, deadline),
         )
@@ -911,5 +922,204 @@ mod targets {
                 Err(StageError::Target(_))
             ));
         }
+    }
+}
+
+/// `SWITCHBOARD_MEDIA_MAX_RECEIVES` (3 here, the default): from that receive of a record on, a
+/// media host that still fails transiently no longer holds the conversation back.
+mod last_receive {
+    use switchboard_media::fetch::FetchError;
+    use switchboard_media::handler::{FORWARD_RESERVE, StageError};
+    use switchboard_shared::media::download::OUT_OF_TIME;
+
+    use super::*;
+
+    fn within_a_minute() -> Deadline {
+        Deadline::after(Duration::from_secs(60))
+    }
+
+    #[tokio::test]
+    async fn on_its_last_allowed_receive_the_event_is_forwarded_with_the_failing_item_failed() {
+        let (stage, addr) = stage().await;
+        assert_eq!(stage.settings().max_receives, 3);
+        let body = media_event(
+            "ev-last",
+            &[
+                format!("http://{addr}/flaky"),
+                format!("http://{addr}/image.png"),
+            ],
+        );
+        let outcome = handle_received(&stage, &body, 3, within_a_minute())
+            .await
+            .unwrap();
+        assert!(
+            matches!(outcome, Outcome::Forwarded { ref queue_url, .. } if queue_url == ACME_TARGET),
+            "{outcome:?}"
+        );
+        let event = &forwarded(&stage)[0];
+        let media = items(event);
+        assert_eq!(media[0].status, MediaStatus::Failed);
+        let reason = media[0].failure_reason.clone().unwrap_or_default();
+        assert!(
+            reason.starts_with("the media could not be fetched in 3 attempts: ")
+                && reason.contains("503"),
+            "{reason}"
+        );
+        assert_eq!(
+            (media[0].s3_key.clone(), media[0].url.clone()),
+            (None, None)
+        );
+        assert_eq!(
+            media[1].status,
+            MediaStatus::Stored,
+            "the others still stored"
+        );
+        // The rest of the event as it came: only the failed item changed.
+        let mut sent = serde_json::to_value(event).unwrap();
+        let mut original: serde_json::Value = serde_json::from_str(&body).unwrap();
+        sent["message"]["media"] = serde_json::Value::Null;
+        original["message"]["media"] = serde_json::Value::Null;
+        assert_eq!(sent["message"], original["message"]);
+        assert_eq!(sent["event_id"], "ev-last");
+        // Done: the claim completed, a redelivery is not forwarded again.
+        assert!(matches!(
+            handle_received(&stage, &body, 4, within_a_minute())
+                .await
+                .unwrap(),
+            Outcome::AlreadyForwarded { .. }
+        ));
+    }
+
+    #[tokio::test]
+    async fn on_an_earlier_receive_a_transient_media_failure_still_fails_the_record() {
+        let (stage, addr) = stage().await;
+        let body = media_event("ev-early", &[format!("http://{addr}/flaky")]);
+        for receive in [1, 2] {
+            let err = handle_received(&stage, &body, receive, within_a_minute())
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, StageError::Media(FetchError::Transient(_))),
+                "receive {receive}: {err:?}"
+            );
+            assert!(stage.queue().sent().is_empty(), "receive {receive}");
+        }
+        // The claim was released each time: the third receive gives up on the item.
+        handle_received(&stage, &body, 3, within_a_minute())
+            .await
+            .unwrap();
+        let media = items(&forwarded(&stage)[0]);
+        assert_eq!(media[0].status, MediaStatus::Failed);
+    }
+
+    #[tokio::test]
+    async fn a_download_cut_off_by_the_deadline_on_the_last_receive_fails_the_item_in_time() {
+        let (stage, _, raw) = impatient_stage().await;
+        // A host that drips bytes, never idle for the read timeout: only the deadline stops it,
+        // with FORWARD_RESERVE left to forward and complete the claim.
+        let body = media_event("ev-drip-last", &[format!("http://{raw}/drip")]);
+        let deadline = Deadline::after(FORWARD_RESERVE + Duration::from_millis(500));
+        handle_received(&stage, &body, 3, deadline).await.unwrap();
+        let media = items(&forwarded(&stage)[0]);
+        assert_eq!(media[0].status, MediaStatus::Failed);
+        let reason = media[0].failure_reason.clone().unwrap_or_default();
+        assert_eq!(
+            reason,
+            format!("the media could not be fetched in 3 attempts: {OUT_OF_TIME}")
+        );
+        assert!(
+            stage.store().objects.lock().unwrap().is_empty(),
+            "nothing of it stored"
+        );
+    }
+
+    #[tokio::test]
+    async fn on_the_last_receive_the_target_queue_failing_still_fails_the_record() {
+        let (stage, addr) = stage().await;
+        let body = media_event("ev-last-queue", &[format!("http://{addr}/flaky")]);
+        stage.queue().fail(true);
+        let err = handle_received(&stage, &body, 3, within_a_minute())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StageError::Queue(_)), "{err:?}");
+        stage.queue().fail(false);
+        handle_received(&stage, &body, 4, within_a_minute())
+            .await
+            .unwrap();
+        assert_eq!(forwarded(&stage).len(), 1);
+    }
+
+    #[tokio::test]
+    async fn max_receives_of_one_gives_up_on_the_first_receive() {
+        let addr = file_server().await;
+        let stage = stage_for(settings_with(
+            &addr.to_string(),
+            &[("SWITCHBOARD_MEDIA_MAX_RECEIVES", "1")],
+        ));
+        let body = media_event("ev-once", &[format!("http://{addr}/throttled")]);
+        handle_received(&stage, &body, 1, within_a_minute())
+            .await
+            .unwrap();
+        let reason = items(&forwarded(&stage)[0])[0]
+            .failure_reason
+            .clone()
+            .unwrap_or_default();
+        assert!(
+            reason.starts_with("the media could not be fetched in 1 attempts: ")
+                && reason.contains("429"),
+            "{reason}"
+        );
+    }
+
+    /// Through the kit's FIFO shell: SQS's ApproximateReceiveCount reaches the stage. On the
+    /// third receive the record is done and the record behind it in its conversation goes on.
+    #[tokio::test]
+    async fn through_the_kit_the_receive_count_is_sqss() {
+        use switchboard_shared::kit::fifo::handle_batch;
+        let (stage, addr) = stage().await;
+        let record = |id: &str, body: String, receives: &str| {
+            let mut message = aws_lambda_events::event::sqs::SqsMessage::default();
+            message.message_id = Some(id.into());
+            message.body = Some(body);
+            message
+                .attributes
+                .insert("MessageGroupId".into(), "acme/c/01CONV".into());
+            message
+                .attributes
+                .insert("ApproximateReceiveCount".into(), receives.into());
+            message
+        };
+        let batch = |receives: &str| {
+            let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+            event.records = vec![
+                record(
+                    "m1",
+                    media_event("ev-kit", &[format!("http://{addr}/flaky")]),
+                    receives,
+                ),
+                record(
+                    "m2",
+                    media_event("ev-kit-next", &[format!("http://{addr}/image.png")]),
+                    receives,
+                ),
+            ];
+            event
+        };
+        let invocation = Invocation::new(Utc::now(), within_a_minute());
+        let failed = |response: aws_lambda_events::event::sqs::SqsBatchResponse| {
+            response
+                .batch_item_failures
+                .into_iter()
+                .map(|f| f.item_identifier)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            failed(handle_batch(&stage, &batch("2"), &invocation).await),
+            ["m1", "m2"]
+        );
+        assert!(forwarded(&stage).is_empty());
+        assert!(failed(handle_batch(&stage, &batch("3"), &invocation).await).is_empty());
+        let ids: Vec<String> = forwarded(&stage).into_iter().map(|e| e.event_id).collect();
+        assert_eq!(ids, ["ev-kit", "ev-kit-next"]);
     }
 }

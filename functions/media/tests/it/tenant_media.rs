@@ -261,6 +261,7 @@ async fn handle(
                 group_id: "acme/c/01CONV",
                 message_id: "m1",
                 sender_id: None,
+                receive_count: 1,
             },
             &Invocation::new(
                 now(),

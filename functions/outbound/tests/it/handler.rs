@@ -225,6 +225,7 @@ impl Harness {
                     message_id: "m1",
                     // The demo tenant's contact center (infra/seed/demo.json).
                     sender_id: Some(MOTO_SENDER_ID),
+                    receive_count: 1,
                 },
                 &Invocation::new(now(), deadline()),
             )
@@ -491,6 +492,7 @@ async fn a_crashed_workers_claim_blocks_until_its_lease_ends_then_is_taken_over(
                 group_id: GROUP,
                 message_id: "m1",
                 sender_id: Some(MOTO_SENDER_ID),
+                receive_count: 1,
             },
             &Invocation::new(later, deadline()),
         )
