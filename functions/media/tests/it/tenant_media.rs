@@ -143,10 +143,10 @@ async fn serve(request: Request<Incoming>) -> Result<Reply, Infallible> {
                 .body(Chunked { chunks }.boxed())
                 .unwrap()
         }
-        // From the allowed name to the same server under a name that is not on the list.
+        // From the allowed host to another loopback host that is not on the list.
         "/to-other-host" => Response::builder()
             .status(StatusCode::FOUND)
-            .header("location", format!("http://127.0.0.1:{port}/image.png"))
+            .header("location", format!("http://127.0.0.2:{port}/image.png"))
             .body(Full::new(Bytes::new()).boxed())
             .unwrap(),
         _ => Response::builder()
@@ -183,7 +183,8 @@ fn settings(allow: &str) -> Settings {
 /// The stage; tenant `acme` has these `media` settings (its default when `null`).
 async fn stage(media: serde_json::Value) -> (Stage, SocketAddr) {
     let addr = file_server().await;
-    let settings = settings(&addr.to_string());
+    // 127.0.0.2 (loopback too, where nothing listens) stands for a second local host.
+    let settings = settings(&format!("{addr},127.0.0.2:{}", addr.port()));
     let config = MemoryConfigSource::default();
     let mut tenant = sample_tenant("acme");
     if !media.is_null() {
@@ -390,12 +391,12 @@ async fn only_the_tenants_types_are_stored() {
 
 #[tokio::test]
 async fn a_host_off_the_tenants_list_is_never_contacted_even_through_a_redirect() {
-    let (stage, addr) = stage(serde_json::json!({ "allowed_hosts": ["localhost"] })).await;
+    let (stage, addr) = stage(serde_json::json!({ "allowed_hosts": ["127.0.0.1"] })).await;
     let port = addr.port();
     let urls = vec![
-        format!("http://localhost:{port}/image.png"),
         format!("http://127.0.0.1:{port}/image.png"),
-        format!("http://localhost:{port}/to-other-host"),
+        format!("http://127.0.0.2:{port}/image.png"),
+        format!("http://127.0.0.1:{port}/to-other-host"),
     ];
     let outcome = handle(&stage, &message_event("hosts", &urls, None))
         .await
@@ -414,7 +415,7 @@ async fn a_host_off_the_tenants_list_is_never_contacted_even_through_a_redirect(
             outcome_of(item),
             (
                 MediaStatus::Failed,
-                "the media host 127.0.0.1 is not on this tenant's list of allowed hosts".into()
+                "the media host 127.0.0.2 is not on this tenant's list of allowed hosts".into()
             ),
             "{}",
             item.source_url
