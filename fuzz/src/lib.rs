@@ -1,7 +1,7 @@
 //! Fuzz targets for Switchboard (`make fuzz`). Each module is one target: a `run(data)` that
 //! feeds arbitrary bytes to the code under test and panics when a property breaks, so libFuzzer
 //! (nightly), the stable harness (`stable-fuzz`) and the regression tests
-//! (`tests/tests/fuzz_regressions.rs`, which includes these files by path) run the very same
+//! (`tests/tests/it/fuzz_regressions.rs`, which includes these files by path) run the very same
 //! code. The modules use no `crate::` items for that reason.
 
 pub mod callback_parser;

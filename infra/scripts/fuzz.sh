@@ -10,7 +10,7 @@
 # libFuzzer runs in fork mode and goes on after a crash, so one run finds every failing input it
 # can; they are left in fuzz/artifacts/<target>/ and the script exits 1. Keep one as a
 # regression test by copying it to fuzz/regressions/<target>/ under a name saying what broke
-# (tests/tests/fuzz_regressions.rs runs those in `make test`).
+# (tests/tests/it/fuzz_regressions.rs runs those in `make test`).
 #
 # Environment: FUZZ_SECONDS (per target), FUZZ_TARGETS (space-separated, default all three),
 # FUZZ_SANITIZER (cargo-fuzz's -s; default none: the targets are safe Rust, so the sanitizer

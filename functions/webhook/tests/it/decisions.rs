@@ -1,6 +1,6 @@
 //! The handler's decision table (docs/failures.md, the webhook's rows) on in-memory ports: every
 //! answer, what was queued and what was kept, in milliseconds. The same rows run end to end
-//! against moto in tests/tests/webhook.rs.
+//! against moto in tests/tests/it/webhook.rs.
 
 use std::time::Duration;
 
