@@ -46,6 +46,13 @@ pub struct EmulateArgs {
     /// Run only these functions (repeatable); default: every cargo-lambda function.
     #[arg(long = "function", value_name = "LOGICAL_ID")]
     functions: Vec<String>,
+    /// API Gateway, undocumented by AWS: send empty cookies, query, path parameters and body as
+    /// `null` instead of leaving them out.
+    #[arg(long)]
+    empty_parts_as_null: bool,
+    /// API Gateway, undocumented by AWS: keep the quotes of a bare JSON string answer.
+    #[arg(long)]
+    keep_json_string_quotes: bool,
 }
 
 fn seconds(value: f64, what: &str) -> Result<Duration, AdminError> {
@@ -217,6 +224,10 @@ pub async fn run(args: EmulateArgs) -> Result<(), AdminError> {
     let mut options = Options {
         http_listen: Some(args.http_listen),
         log_dir: args.log_dir.clone(),
+        api_gateway: switchboard_lambda_emulator::http_api::Unconfirmed {
+            empty_parts_as_null: args.empty_parts_as_null,
+            keep_json_string_quotes: args.keep_json_string_quotes,
+        },
         ..Options::default()
     };
     if let Some(every) = args.schedule_every {

@@ -156,6 +156,17 @@ impl Routes {
     }
 }
 
+/// What AWS leaves undocumented about payload format 2.0, as settings; the defaults are what
+/// third parties observed (docs/lambda-emulator.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Unconfirmed {
+    /// Empty `cookies`, `queryStringParameters`, `pathParameters` and `body` sent as `null`
+    /// instead of left out.
+    pub empty_parts_as_null: bool,
+    /// A bare JSON string answer (`"Hello"`) sent with its quotes instead of as its content.
+    pub keep_json_string_quotes: bool,
+}
+
 /// What API Gateway knows of a request besides its route.
 pub struct RequestFacts<'a> {
     pub method: &'a Method,
@@ -168,6 +179,7 @@ pub struct RequestFacts<'a> {
     pub api_id: &'a str,
     pub request_id: &'a str,
     pub now: chrono::DateTime<chrono::Utc>,
+    pub unconfirmed: Unconfirmed,
 }
 
 /// Whether API Gateway passes a body as text: observed for `text/*`, JSON, XML and JavaScript;
@@ -241,12 +253,17 @@ pub fn event(
     event.insert("routeKey".into(), json!(route.key()));
     event.insert("rawPath".into(), json!(request.path));
     event.insert("rawQueryString".into(), json!(request.raw_query));
+    let null_if_empty = request.unconfirmed.empty_parts_as_null;
     if !cookies.is_empty() {
         event.insert("cookies".into(), json!(cookies));
+    } else if null_if_empty {
+        event.insert("cookies".into(), Value::Null);
     }
     event.insert("headers".into(), json!(headers));
     if !query.is_empty() {
         event.insert("queryStringParameters".into(), json!(query));
+    } else if null_if_empty {
+        event.insert("queryStringParameters".into(), Value::Null);
     }
     event.insert(
         "requestContext".into(),
@@ -271,6 +288,8 @@ pub fn event(
     );
     if !parameters.is_empty() {
         event.insert("pathParameters".into(), json!(parameters));
+    } else if null_if_empty {
+        event.insert("pathParameters".into(), Value::Null);
     }
     if !request.body.is_empty() {
         let body = match text {
@@ -278,6 +297,8 @@ pub fn event(
             false => BASE64.encode(request.body),
         };
         event.insert("body".into(), json!(body));
+    } else if null_if_empty {
+        event.insert("body".into(), Value::Null);
     }
     event.insert(
         "isBase64Encoded".into(),
@@ -325,12 +346,12 @@ impl Answer {
 }
 
 /// How API Gateway turns the function's output into the response (payload format 2.0).
-pub fn shape(output: &[u8]) -> Result<Answer, String> {
+pub fn shape(output: &[u8], unconfirmed: Unconfirmed) -> Result<Answer, String> {
     let value: Value = serde_json::from_slice(output).map_err(|err| format!("not JSON: {err}"))?;
     let Some(object) = value.as_object().filter(|o| o.contains_key("statusCode")) else {
         // Valid JSON without a statusCode: 200, the output as a JSON body (a string's content).
         let body = match &value {
-            Value::String(text) => text.clone(),
+            Value::String(text) if !unconfirmed.keep_json_string_quotes => text.clone(),
             other => other.to_string(),
         };
         return Ok(Answer {
@@ -399,9 +420,9 @@ pub fn shape(output: &[u8]) -> Result<Answer, String> {
 }
 
 /// The answer for an invocation's outcome.
-pub fn answer_for(function: &str, outcome: &Outcome) -> Answer {
+pub fn answer_for(function: &str, outcome: &Outcome, unconfirmed: Unconfirmed) -> Answer {
     match outcome {
-        Outcome::Response(output) => shape(output).unwrap_or_else(|reason| {
+        Outcome::Response(output) => shape(output, unconfirmed).unwrap_or_else(|reason| {
             // Only in $context.integrationErrorMessage on AWS; here in the log.
             tracing::warn!(%function, %reason, "malformed Lambda proxy response");
             Answer::internal_error()
@@ -418,10 +439,11 @@ pub async fn serve(
     routes: Routes,
     functions: BTreeMap<String, Arc<Function>>,
     account: String,
+    unconfirmed: Unconfirmed,
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
-    let shared = Arc::new((routes, functions, account));
+    let shared = Arc::new((routes, functions, account, unconfirmed));
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -436,8 +458,9 @@ pub async fn serve(
             let service = service_fn(move |request| {
                 let shared = Arc::clone(&shared);
                 async move {
-                    let (routes, functions, account) = &*shared;
-                    let answer = handle(routes, functions, account, peer, request).await;
+                    let (routes, functions, account, unconfirmed) = &*shared;
+                    let answer =
+                        handle(routes, functions, account, *unconfirmed, peer, request).await;
                     Ok::<_, Infallible>(into_response(answer))
                 }
             });
@@ -466,6 +489,7 @@ async fn handle(
     routes: &Routes,
     functions: &BTreeMap<String, Arc<Function>>,
     account: &str,
+    unconfirmed: Unconfirmed,
     peer: SocketAddr,
     request: Request<Incoming>,
 ) -> Answer {
@@ -492,6 +516,7 @@ async fn handle(
         api_id: "local",
         request_id: &request_id,
         now: chrono::Utc::now(),
+        unconfirmed,
     };
     let payload = Bytes::from(event(route, &parameters, &facts).to_string());
     if payload.len() > MAX_EVENT_BYTES {
@@ -505,7 +530,7 @@ async fn handle(
     // The invocation runs on past the integration timeout, as in AWS; the caller does not wait.
     let invocation = tokio::spawn(async move { function.invoke(&slot, payload).await });
     match tokio::time::timeout(INTEGRATION_TIMEOUT, invocation).await {
-        Ok(Ok(outcome)) => answer_for(&name, &outcome),
+        Ok(Ok(outcome)) => answer_for(&name, &outcome, unconfirmed),
         Ok(Err(_)) => Answer::internal_error(),
         Err(_) => Answer::service_unavailable(),
     }
@@ -582,6 +607,7 @@ mod tests {
             api_id: "local",
             request_id: "r-1",
             now: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            unconfirmed: Unconfirmed::default(),
         }
     }
 
@@ -645,6 +671,7 @@ mod tests {
         let answer = shape(
             br#"{"statusCode":302,"headers":{"Location":"https://x/y","Cache-Control":"no-store"},
                  "cookies":["a=1","b=2"],"body":"aGk=","isBase64Encoded":true}"#,
+            Unconfirmed::default(),
         )
         .unwrap();
         assert_eq!(answer.status, StatusCode::FOUND);
@@ -666,11 +693,11 @@ mod tests {
 
     #[test]
     fn json_without_a_status_code_is_a_200_json_body() {
-        let answer = shape(br#"{"ok":true}"#).unwrap();
+        let answer = shape(br#"{"ok":true}"#, Unconfirmed::default()).unwrap();
         assert_eq!(answer.status, StatusCode::OK);
         assert_eq!(answer.body, Bytes::from_static(br#"{"ok":true}"#));
         assert_eq!(
-            shape(br#""Hello""#).unwrap().body,
+            shape(br#""Hello""#, Unconfirmed::default()).unwrap().body,
             Bytes::from_static(b"Hello")
         );
     }
@@ -685,15 +712,46 @@ mod tests {
             br#"{"statusCode":200,"headers":[1]}"#,
             br#"{"statusCode":200,"body":{"a":1}}"#,
         ] {
-            assert!(shape(bad).is_err(), "{}", String::from_utf8_lossy(bad));
-            let answer = answer_for("F", &Outcome::Response(Bytes::copy_from_slice(bad)));
+            assert!(
+                shape(bad, Unconfirmed::default()).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+            let answer = answer_for(
+                "F",
+                &Outcome::Response(Bytes::copy_from_slice(bad)),
+                Unconfirmed::default(),
+            );
             assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
             assert_eq!(
                 answer.body,
                 Bytes::from_static(br#"{"message":"Internal Server Error"}"#)
             );
         }
-        let failed = answer_for("F", &Outcome::failed("Sandbox.Timedout", "x".into()));
+        let failed = answer_for(
+            "F",
+            &Outcome::failed("Sandbox.Timedout", "x".into()),
+            Unconfirmed::default(),
+        );
         assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn the_undocumented_choices_are_settings() {
+        let quoted = Unconfirmed {
+            keep_json_string_quotes: true,
+            ..Unconfirmed::default()
+        };
+        assert_eq!(
+            shape(br#""Hello""#, quoted).unwrap().body,
+            Bytes::from_static(br#""Hello""#)
+        );
+        let headers = HeaderMap::new();
+        let mut request = facts(&headers, b"", "");
+        request.unconfirmed.empty_parts_as_null = true;
+        let event = event(&route(Some("POST"), "/x"), &BTreeMap::new(), &request);
+        for part in ["cookies", "queryStringParameters", "pathParameters", "body"] {
+            assert_eq!(event.get(part), Some(&Value::Null), "{part}");
+        }
     }
 }

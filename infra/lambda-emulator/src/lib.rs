@@ -70,6 +70,8 @@ pub struct Options {
     /// Run the template's SQS mappings and schedules; without them, functions are invoked only
     /// through [`Emulator::invoke`] and the HTTP API.
     pub triggers: bool,
+    /// API Gateway's undocumented choices (docs/lambda-emulator.md).
+    pub api_gateway: http_api::Unconfirmed,
 }
 
 impl Default for Options {
@@ -82,6 +84,7 @@ impl Default for Options {
             account: LOCAL_ACCOUNT.to_owned(),
             log_dir: None,
             triggers: true,
+            api_gateway: http_api::Unconfirmed::default(),
         }
     }
 }
@@ -249,6 +252,7 @@ impl Emulator {
                 routes,
                 functions.clone(),
                 options.account.clone(),
+                options.api_gateway,
                 listener,
                 async move {
                     let _ = stopped.wait_for(|stop| *stop).await;

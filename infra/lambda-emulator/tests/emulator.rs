@@ -17,6 +17,12 @@ struct Probe {
     dir: PathBuf,
 }
 
+impl Drop for Probe {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 impl Probe {
     fn new(test: &str) -> Probe {
         let dir = std::env::temp_dir().join(format!("emulator-{test}-{}", std::process::id()));
