@@ -406,16 +406,25 @@ fn check_api_base_url(text: &str) -> Result<(), &'static str> {
         Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
         None => return Err("has no host"),
     };
+    // Sinch's regional Conversation API hosts, and no other sinch.com host: a tenant's access
+    // key is sent to this host for a token.
     let sinch_host = matches!(url.host(), Some(url::Host::Domain(name))
-        if name.eq_ignore_ascii_case("sinch.com") || name.to_ascii_lowercase().ends_with(".sinch.com"));
+        if REGIONAL_HOSTS.iter().any(|host| name.eq_ignore_ascii_case(host)));
     match url.scheme() {
         "https" if sinch_host || loopback => Ok(()),
         "http" if loopback => Ok(()),
         _ => Err(
-            "must be https:// to a sinch.com host, or http(s):// to loopback (the local simulator)",
+            "must be https:// to a regional Conversation API host (us., eu. or br.conversation.api.sinch.com), or http(s):// to loopback (the local simulator)",
         ),
     }
 }
+
+/// Sinch's Conversation API hosts, one per region.
+const REGIONAL_HOSTS: [&str; 3] = [
+    "us.conversation.api.sinch.com",
+    "eu.conversation.api.sinch.com",
+    "br.conversation.api.sinch.com",
+];
 
 /// The refusal of an access key id another tenant already names: the field and that tenant
 /// (an operator's tool says it; never the key's secret, nor the id itself, which is the other
@@ -589,6 +598,9 @@ mod tests {
             "https://sandbox.example",
             "https://evilsinch.com",
             "https://sinch.com.evil.example",
+            "https://auth.sinch.com",
+            "https://eu.template.api.sinch.com",
+            "https://xx.conversation.api.sinch.com",
             "http://eu.conversation.api.sinch.com",
             "ftp://127.0.0.1",
             "not a url",

@@ -37,6 +37,7 @@ fn endpoint(sim: &SimulatorStack) -> ServiceEndpoint {
             key_id: "k".into(),
             key_secret: SecretString::from("ks".to_owned()),
         },
+        refuse_loopback: false,
     }
 }
 

@@ -47,6 +47,8 @@ pub struct ServiceEndpoint {
     pub base_url: String,
     pub token_url: String,
     pub credentials: ApiCredentials,
+    /// In AWS Lambda for real: a loopback base URL (the local simulator's) is refused.
+    pub refuse_loopback: bool,
 }
 
 impl ServiceEndpoint {
@@ -63,6 +65,9 @@ impl ServiceEndpoint {
             token_url: token_url_for(&base_url),
             base_url,
             credentials,
+            refuse_loopback: crate::media::address_policy::running_in_real_lambda(|name| {
+                std::env::var(name).ok()
+            }),
         }
     }
 
@@ -85,6 +90,17 @@ impl ServiceEndpoint {
             operation,
             message: format!("service '{}': api base URL is not a URL", self.service),
         })?;
+        // A loopback base URL is the local simulator's: in AWS Lambda for real it could only
+        // reach something else running beside the function.
+        if self.refuse_loopback && is_loopback(&self.base_url) {
+            return Err(SinchError::Config {
+                operation,
+                message: format!(
+                    "service '{}': a loopback api base URL is for local runs only",
+                    self.service
+                ),
+            });
+        }
         url.path_segments_mut()
             .map_err(|_| SinchError::Config {
                 operation,
@@ -100,14 +116,19 @@ impl ServiceEndpoint {
     }
 }
 
-/// The token endpoint for a base URL: the base itself on loopback (the simulator), else Sinch's.
-pub fn token_url_for(base_url: &str) -> String {
-    let loopback = url::Url::parse(base_url).is_ok_and(|url| match url.host() {
+/// Whether a base URL points at this machine (the local simulator).
+fn is_loopback(base_url: &str) -> bool {
+    url::Url::parse(base_url).is_ok_and(|url| match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
         None => false,
-    });
+    })
+}
+
+/// The token endpoint for a base URL: the base itself on loopback (the simulator), else Sinch's.
+pub fn token_url_for(base_url: &str) -> String {
+    let loopback = is_loopback(base_url);
     if loopback {
         format!("{}/oauth2/token", base_url.trim_end_matches('/'))
     } else {
@@ -533,7 +554,21 @@ mod tests {
                 key_id: "key".into(),
                 key_secret: SecretString::from("key-secret".to_owned()),
             },
+            refuse_loopback: false,
         }
+    }
+
+    #[test]
+    fn in_aws_lambda_a_loopback_base_url_is_refused_before_any_call() {
+        let mut simulator = endpoint("http://127.0.0.1:3001");
+        assert!(simulator.url("Send", &["messages:send"]).is_ok(), "locally");
+        simulator.refuse_loopback = true;
+        let refused = simulator.url("Send", &["messages:send"]).unwrap_err();
+        assert!(matches!(refused, SinchError::Config { .. }), "{refused:?}");
+        assert_eq!(refused.code(), "SERVICE_MISCONFIGURED");
+        let mut sinch = endpoint("https://eu.conversation.api.sinch.com");
+        sinch.refuse_loopback = true;
+        assert!(sinch.url("Send", &["messages:send"]).is_ok());
     }
 
     #[test]
