@@ -331,9 +331,10 @@ def main():
     pollers = None
     with open(os.path.join(args.out, "outbound-bench.log")) as f:
         for line in f:
-            # The emulator's summary: "emulator: OutboundFunction: SQS RepliesQueue (batch 10, ..., 10 pollers)"
-            if line.startswith(f"emulator: {FUNCTION}: SQS") and "pollers)" in line:
-                pollers = int(line.rsplit("(", 1)[1].split(",")[-1].split()[0])
+            # The emulator's summary: "emulator: OutboundFunction: SQS RepliesQueue <url> (batch 10,
+            # ..., at most 10 batches at once)"
+            if line.startswith(f"emulator: {FUNCTION}: SQS") and "batches at once)" in line:
+                pollers = int(line.rsplit("at most ", 1)[1].split()[0])
 
     per_1000 = 1000 / args.commands
     # cargo's profile directory the binaries came from: release in `make bench`.

@@ -173,7 +173,7 @@ impl Emulator {
                             region: options.region.clone(),
                         };
                         summary.push(format!(
-                            "{id}: SQS {} (batch {}, {}ReportBatchItemFailures, {} pollers)",
+                            "{id}: SQS {} {queue_url} (batch {}, {}ReportBatchItemFailures, at most {} batches at once)",
                             sqs_source.queue,
                             mapping.batch_size,
                             if mapping.reports_item_failures {
