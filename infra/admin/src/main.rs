@@ -1,5 +1,6 @@
 //! `switchboard-admin`: operations on a Switchboard deployment and on the local stack.
 
+mod dlq;
 mod emulate;
 mod env_file;
 mod functions;
@@ -46,6 +47,10 @@ enum Command {
     /// endpoint only), as `aws lambda invoke` does on a deployment: e.g. a retention dry run,
     /// `--function RetentionFunction --payload '{"dry_run":true}'`. Prints the answer.
     Invoke(emulate::InvokeArgs),
+    /// The stack's dead-letter queues: `list` them with their counts, `show` one's messages
+    /// (summarized, left in place), `redrive` one back to its source queue. On the local stack
+    /// (--prefix) or a deployed one (--queue-url). Exit codes: 0 ok, 1 failure, 2 usage.
+    Dlq(dlq::DlqArgs),
 }
 
 #[derive(Debug, Args)]
@@ -169,6 +174,11 @@ enum AdminError {
     },
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
+    #[error("{0}")]
+    Queue(String),
+    /// A command line that names something that does not exist: exit code 2, as clap's own.
+    #[error("{0}")]
+    Usage(String),
 }
 
 #[tokio::main]
@@ -181,9 +191,14 @@ async fn main() -> ExitCode {
         Command::PublicMedia(args) => run_public_media(args).await,
         Command::Emulate(args) => emulate::run(args).await,
         Command::Invoke(args) => emulate::invoke(args).await,
+        Command::Dlq(args) => dlq::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error @ AdminError::Usage(_)) => {
+            eprintln!("switchboard-admin: {error}");
+            ExitCode::from(2)
+        }
         Err(error) => {
             eprintln!("switchboard-admin: {error}");
             ExitCode::FAILURE

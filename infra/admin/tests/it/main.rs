@@ -5,4 +5,5 @@
 
 mod cli_moto;
 mod config_store_moto;
+mod dlq_moto;
 mod public_media_moto;
