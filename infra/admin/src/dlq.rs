@@ -153,7 +153,7 @@ fn fifo(template: &Template, id: &str) -> bool {
     template.queues.get(id).is_some_and(|spec| spec.fifo)
 }
 
-async fn queue_url(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<String, AdminError> {
+pub(crate) async fn queue_url(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<String, AdminError> {
     let answer = sqs
         .get_queue_url()
         .queue_name(name)
@@ -349,10 +349,10 @@ pub fn summarize(body: &str, attributes: &BTreeMap<String, String>) -> Summary {
 
 /// One message read from a dead-letter queue.
 #[derive(Debug, Clone)]
-struct DeadLetter {
-    message_id: String,
-    receipt_handle: String,
-    body: String,
+pub(crate) struct DeadLetter {
+    pub(crate) message_id: String,
+    pub(crate) receipt_handle: String,
+    pub(crate) body: String,
     group_id: Option<String>,
     deduplication_id: Option<String>,
     receive_count: Option<u64>,
@@ -363,7 +363,7 @@ struct DeadLetter {
     other_attribute_types: Vec<String>,
 }
 
-async fn receive(
+pub(crate) async fn receive(
     sqs: &aws_sdk_sqs::Client,
     url: &str,
     max: i32,
@@ -421,7 +421,7 @@ async fn receive(
         .collect())
 }
 
-async fn make_visible(sqs: &aws_sdk_sqs::Client, url: &str, receipt_handle: &str) {
+pub(crate) async fn make_visible(sqs: &aws_sdk_sqs::Client, url: &str, receipt_handle: &str) {
     // Best effort: if this fails, the message is visible again after its short timeout anyway.
     let _ = sqs
         .change_message_visibility()

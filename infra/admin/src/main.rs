@@ -3,6 +3,7 @@
 mod dlq;
 mod emulate;
 mod env_file;
+mod events;
 mod functions;
 mod public_media;
 
@@ -51,6 +52,9 @@ enum Command {
     /// (summarized, left in place), `redrive` one back to its source queue. On the local stack
     /// (--prefix) or a deployed one (--queue-url). Exit codes: 0 ok, 1 failure, 2 usage.
     Dlq(dlq::DlqArgs),
+    /// The events queue: `tail` prints one line per event, leaving them in place unless
+    /// --consume. Exit codes: 0 ok, 1 failure, 2 usage.
+    Events(events::EventsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -192,6 +196,7 @@ async fn main() -> ExitCode {
         Command::Emulate(args) => emulate::run(args).await,
         Command::Invoke(args) => emulate::invoke(args).await,
         Command::Dlq(args) => dlq::run(args).await,
+        Command::Events(args) => events::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,4 +6,5 @@
 mod cli_moto;
 mod config_store_moto;
 mod dlq_moto;
+mod events_moto;
 mod public_media_moto;
