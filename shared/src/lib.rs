@@ -15,6 +15,7 @@ pub mod event_queue;
 pub mod json_text;
 pub mod kit;
 pub mod lambda;
+pub mod loopback;
 pub mod media;
 pub mod settings;
 pub mod sinch;

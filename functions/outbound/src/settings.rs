@@ -97,12 +97,8 @@ impl Settings {
 /// An http(s) base URL without query or fragment; https unless on loopback (a local stand-in).
 fn public_base_url(text: &str) -> Result<String, String> {
     let url = url::Url::parse(text).map_err(|_| format!("'{text}' is not a URL"))?;
-    let loopback = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        None => return Err(format!("'{text}' has no host")),
-    };
+    let loopback = switchboard_shared::loopback::is_loopback(&url)
+        .ok_or_else(|| format!("'{text}' has no host"))?;
     match url.scheme() {
         "https" => {}
         "http" if loopback => {}

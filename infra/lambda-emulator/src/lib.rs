@@ -163,7 +163,6 @@ impl Emulator {
                             name: format!("{id}/{}", event.name),
                             queue_url: queue_url.clone(),
                             queue_arn,
-                            fifo: sqs_source.queue_fifo,
                             batch_size: sqs_source.batch_size,
                             batching_window: sqs_source.maximum_batching_window(),
                             reports_item_failures: sqs_source.reports_batch_item_failures(),

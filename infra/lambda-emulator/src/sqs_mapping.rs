@@ -29,7 +29,6 @@ pub struct Mapping {
     pub name: String,
     pub queue_url: String,
     pub queue_arn: String,
-    pub fifo: bool,
     pub batch_size: u32,
     pub batching_window: Duration,
     pub reports_item_failures: bool,

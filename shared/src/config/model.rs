@@ -400,12 +400,7 @@ fn check_api_base_url(text: &str) -> Result<(), &'static str> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err("must not carry a query or fragment");
     }
-    let loopback = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        None => return Err("has no host"),
-    };
+    let loopback = crate::loopback::is_loopback(&url).ok_or("has no host")?;
     // Sinch's regional Conversation API hosts, and no other sinch.com host: a tenant's access
     // key is sent to this host for a token.
     let sinch_host = matches!(url.host(), Some(url::Host::Domain(name))

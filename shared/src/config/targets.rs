@@ -56,12 +56,8 @@ fn parse_target(text: &str) -> Result<Target, String> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!("'{text}' must not carry a query or fragment"));
     }
-    let loopback = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        None => return Err(format!("'{text}' has no host; it {SHAPE}")),
-    };
+    let loopback = crate::loopback::is_loopback(&url)
+        .ok_or_else(|| format!("'{text}' has no host; it {SHAPE}"))?;
     let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
     let aws = url.scheme() == "https" && url.port().is_none() && is_sqs_host(&host);
     let local = loopback && matches!(url.scheme(), "http" | "https");
@@ -143,12 +139,7 @@ impl StackQueues {
     pub fn new(events_queue_url: &str) -> StackQueues {
         let parsed = parse_target(events_queue_url).ok();
         let local = parsed.as_ref().is_some_and(|t| t.loopback)
-            || url::Url::parse(events_queue_url).is_ok_and(|u| match u.host() {
-                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-                None => false,
-            });
+            || crate::loopback::is_loopback_text(events_queue_url);
         let own = parsed.and_then(|t| {
             let at = t.name.find("eventsqueue")?;
             Some((t.host, t.account, t.name[..at].to_owned()))

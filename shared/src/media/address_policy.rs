@@ -182,13 +182,7 @@ pub fn running_in_real_lambda(env: impl Fn(&str) -> Option<String>) -> bool {
         return false;
     }
     let endpoint_is_loopback = set("AWS_ENDPOINT_URL")
-        .and_then(|endpoint| url::Url::parse(endpoint.trim()).ok())
-        .is_some_and(|endpoint| match endpoint.host() {
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-            None => false,
-        });
+        .is_some_and(|endpoint| crate::loopback::is_loopback_text(&endpoint));
     !endpoint_is_loopback
 }
 

@@ -65,9 +65,7 @@ impl ServiceEndpoint {
             token_url: token_url_for(&base_url),
             base_url,
             credentials,
-            refuse_loopback: crate::media::address_policy::running_in_real_lambda(|name| {
-                std::env::var(name).ok()
-            }),
+            refuse_loopback: in_real_lambda(),
         }
     }
 
@@ -92,7 +90,7 @@ impl ServiceEndpoint {
         })?;
         // A loopback base URL is the local simulator's: in AWS Lambda for real it could only
         // reach something else running beside the function.
-        if self.refuse_loopback && is_loopback(&self.base_url) {
+        if self.refuse_loopback && crate::loopback::is_loopback_text(&self.base_url) {
             return Err(SinchError::Config {
                 operation,
                 message: format!(
@@ -116,19 +114,18 @@ impl ServiceEndpoint {
     }
 }
 
-/// Whether a base URL points at this machine (the local simulator).
-fn is_loopback(base_url: &str) -> bool {
-    url::Url::parse(base_url).is_ok_and(|url| match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        None => false,
+/// Whether this process runs in AWS Lambda for real: read from the environment once per
+/// container, not on every endpoint a command builds.
+fn in_real_lambda() -> bool {
+    static IN_REAL_LAMBDA: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *IN_REAL_LAMBDA.get_or_init(|| {
+        crate::media::address_policy::running_in_real_lambda(|name| std::env::var(name).ok())
     })
 }
 
 /// The token endpoint for a base URL: the base itself on loopback (the simulator), else Sinch's.
 pub fn token_url_for(base_url: &str) -> String {
-    let loopback = is_loopback(base_url);
+    let loopback = crate::loopback::is_loopback_text(base_url);
     if loopback {
         format!("{}/oauth2/token", base_url.trim_end_matches('/'))
     } else {
