@@ -161,8 +161,9 @@ pub(crate) async fn queue_url(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<S
         .await
         .map_err(|err| {
             AdminError::Queue(format!(
-                "queue {name} not found ({}): check --prefix and AWS_ENDPOINT_URL/AWS_REGION, \
-                 or give --queue-url",
+                "queue {name} not found ({}): check --prefix and AWS_ENDPOINT_URL/AWS_REGION \
+                 (`switchboard-admin local-stack --prefix …` creates the local stack), or give \
+                 --queue-url",
                 switchboard_shared::aws::describe_error(&err)
             ))
         })?;

@@ -204,20 +204,7 @@ pub async fn run(args: EmulateArgs) -> Result<(), AdminError> {
     let mut queue_urls = BTreeMap::new();
     for (id, spec) in &template.queues {
         let name = queue_name(&args.prefix, id, spec.fifo);
-        let url = sqs
-            .get_queue_url()
-            .queue_name(&name)
-            .send()
-            .await
-            .map_err(|err| {
-                AdminError::Emulator(format!(
-                    "queue {name}: {} (run `switchboard-admin local-stack --prefix {}` first)",
-                    aws_sdk_sqs::Error::from(err),
-                    args.prefix
-                ))
-            })?
-            .queue_url
-            .unwrap_or_default();
+        let url = crate::dlq::queue_url(&sqs, &name).await?;
         queue_urls.insert(id.clone(), url);
     }
 
